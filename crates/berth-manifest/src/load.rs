@@ -1,0 +1,599 @@
+//! From text to [`Node`] trees and Kubernetes [`Object`]s, one document at a time.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use granit_parser::{Event, Marker, Parser, ScalarStyle};
+
+use crate::node::{Entry, Map, Node, Pos, Value, resolve_plain};
+
+/// Deepest nesting accepted; real manifests stay far below, and a bound keeps every later
+/// recursive walk (conversion, drop) off the stack limit.
+const MAX_DEPTH: usize = 200;
+/// Most nodes that aliases may copy into one document (stops "billion laughs" inputs).
+const MAX_ALIAS_NODES: usize = 200_000;
+
+/// Input that could not be read as Kubernetes objects: where, what, and how to fix it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct LoadError {
+    /// The file as the user named it (`-` for standard input).
+    pub file: String,
+    /// 0-based index of the document in a multi-document stream, when known.
+    pub document: Option<usize>,
+    /// Where the problem is.
+    pub pos: Pos,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, when there is something to say.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file, self.pos.line, self.pos.col)?;
+        if let Some(d) = self.document {
+            write!(f, "document {}: ", d + 1)?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One Kubernetes object read from a file, with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// The file it was read from.
+    pub file: Arc<str>,
+    /// 0-based document index within the file.
+    pub document: usize,
+    /// Index within a `kind: List` document's `items`, when it came from one.
+    pub item: Option<usize>,
+    /// The object's tree.
+    pub node: Node,
+}
+
+impl Object {
+    /// `apiVersion`, or `""`.
+    pub fn api_version(&self) -> &str {
+        self.node.get("apiVersion").and_then(Node::as_str).unwrap_or("")
+    }
+
+    /// `kind`, or `""`.
+    pub fn kind(&self) -> &str {
+        self.node.get("kind").and_then(Node::as_str).unwrap_or("")
+    }
+
+    /// `metadata.name`, or `""`.
+    pub fn name(&self) -> &str {
+        self.node
+            .path(&["metadata", "name"])
+            .and_then(Node::as_str)
+            .unwrap_or("")
+    }
+
+    /// `metadata.namespace`, if set.
+    pub fn namespace(&self) -> Option<&str> {
+        self.node
+            .path(&["metadata", "namespace"])
+            .and_then(Node::as_str)
+    }
+
+    /// One annotation's value.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.node
+            .path(&["metadata", "annotations", key])
+            .and_then(Node::as_str)
+    }
+
+    /// One label's value.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.node
+            .path(&["metadata", "labels", key])
+            .and_then(Node::as_str)
+    }
+}
+
+/// Reads raw bytes: rejects binary data and invalid UTF-8 with a position, then
+/// [`load_objects`].
+pub fn load_bytes(file: &str, bytes: &[u8]) -> (Vec<Object>, Vec<LoadError>) {
+    match check_text(file, bytes) {
+        Ok(text) => load_objects(file, text),
+        Err(e) => (Vec::new(), vec![e]),
+    }
+}
+
+fn check_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let bad = |at: usize, message: String| {
+        let before = &bytes[..at];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let col = at - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+        LoadError {
+            file: file.to_string(),
+            document: None,
+            pos: Pos {
+                line: line as u32,
+                col: col as u32,
+            },
+            message,
+            hint: Some("berth reads Kubernetes objects as UTF-8 YAML or JSON text".into()),
+        }
+    };
+    if let Some(at) = bytes.iter().position(|b| *b == 0) {
+        return Err(bad(at, "binary data (a NUL byte), not YAML or JSON".into()));
+    }
+    std::str::from_utf8(bytes)
+        .map_err(|e| bad(e.valid_up_to(), "invalid UTF-8: this is not a text file".into()))
+}
+
+/// Reads every document of a YAML/JSON stream as a tree. Empty documents are skipped; a
+/// document that fails to parse yields an error and reading goes on with the next one.
+pub fn load_documents(file: &str, text: &str) -> (Vec<(usize, Node)>, Vec<LoadError>) {
+    let mut docs = Vec::new();
+    let mut errors = Vec::new();
+    let mut parser = Parser::new_from_str(text);
+    let mut builder = Builder::default();
+    let mut doc_index: Option<usize> = None;
+    loop {
+        let Some(next) = parser.next_event() else {
+            break;
+        };
+        let step = next
+            .map_err(|e| (pos(e.marker()), syntax_message(&e.info())))
+            .and_then(|(event, span)| match event {
+                Event::DocumentStart(..) => {
+                    doc_index = Some(doc_index.map_or(0, |d| d + 1));
+                    builder = Builder::default();
+                    Ok(None)
+                }
+                Event::DocumentEnd => Ok(builder.root.take()),
+                Event::StreamStart | Event::StreamEnd => Ok(None),
+                other => builder.event(other, pos(&span.start)).map(|()| None),
+            });
+        match step {
+            Ok(Some(root)) => {
+                if !root.is_null() {
+                    docs.push((doc_index.unwrap_or(0), root));
+                }
+            }
+            Ok(None) => {}
+            Err((at, message)) => {
+                let d = doc_index.unwrap_or(0);
+                errors.push(LoadError {
+                    file: file.to_string(),
+                    document: Some(d),
+                    pos: at,
+                    message,
+                    hint: template_hint(text).or_else(|| {
+                        Some("fix the YAML syntax at this position; `yamllint` shows more".into())
+                    }),
+                });
+                builder = Builder::default();
+                match parser.proceed_next_document() {
+                    Ok(true) => {}
+                    Ok(false) | Err(_) => break,
+                }
+            }
+        }
+    }
+    (docs, errors)
+}
+
+/// Reads every Kubernetes object of a YAML/JSON stream. `kind: List` documents (and every
+/// `*List` kind with `items`, as `kubectl get -o json` prints) are flattened into their items.
+pub fn load_objects(file: &str, text: &str) -> (Vec<Object>, Vec<LoadError>) {
+    let (docs, mut errors) = load_documents(file, text);
+    let file_arc: Arc<str> = Arc::from(file);
+    let mut objects = Vec::with_capacity(docs.len());
+    for (document, root) in docs {
+        let is_list = root
+            .get("kind")
+            .and_then(Node::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+            && root.get("items").is_some();
+        if is_list {
+            let Node {
+                value: Value::Map(map),
+                ..
+            } = root
+            else {
+                continue;
+            };
+            for entry in map.0 {
+                if entry.key != "items" {
+                    continue;
+                }
+                let items = match entry.value.value {
+                    Value::Seq(items) => items,
+                    Value::Null => Vec::new(),
+                    _ => {
+                        errors.push(LoadError {
+                            file: file.to_string(),
+                            document: Some(document),
+                            pos: entry.value.pos,
+                            message: format!(
+                                "`items` of a List must be a sequence, found {}",
+                                entry.value.type_name()
+                            ),
+                            hint: None,
+                        });
+                        continue;
+                    }
+                };
+                for (i, item) in items.into_iter().enumerate() {
+                    match check_object(&item) {
+                        Ok(()) => objects.push(Object {
+                            file: file_arc.clone(),
+                            document,
+                            item: Some(i),
+                            node: item,
+                        }),
+                        Err((at, message, hint)) => errors.push(LoadError {
+                            file: file.to_string(),
+                            document: Some(document),
+                            pos: at,
+                            message: format!("items[{i}]: {message}"),
+                            hint,
+                        }),
+                    }
+                }
+            }
+            continue;
+        }
+        match check_object(&root) {
+            Ok(()) => objects.push(Object {
+                file: file_arc.clone(),
+                document,
+                item: None,
+                node: root,
+            }),
+            Err((at, message, hint)) => errors.push(LoadError {
+                file: file.to_string(),
+                document: Some(document),
+                pos: at,
+                message,
+                hint: hint.or_else(|| template_hint(text)),
+            }),
+        }
+    }
+    (objects, errors)
+}
+
+type ObjectProblem = (Pos, String, Option<String>);
+
+fn check_object(node: &Node) -> Result<(), ObjectProblem> {
+    let Some(map) = node.as_map() else {
+        return Err((
+            node.pos,
+            format!("not a Kubernetes object: the document is {}", node.type_name()),
+            Some("a Kubernetes object is a mapping with `apiVersion`, `kind` and `metadata`".into()),
+        ));
+    };
+    for field in ["apiVersion", "kind"] {
+        match map.get(field) {
+            None => {
+                return Err((
+                    node.pos,
+                    format!("not a Kubernetes object: `{field}` is missing"),
+                    Some(format!(
+                        "add `{field}:` (for example `apiVersion: apps/v1` and `kind: Deployment`)"
+                    )),
+                ));
+            }
+            Some(v) if v.as_str().is_none_or(str::is_empty) => {
+                return Err((
+                    v.pos,
+                    format!("`{field}` must be a non-empty string, found {}", v.type_name()),
+                    None,
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn template_hint(text: &str) -> Option<String> {
+    (text.contains("{{") && text.contains("}}")).then(|| {
+        "this looks like a Helm or Go template; render it first (`helm template . | berth doctor -`)"
+            .into()
+    })
+}
+
+fn syntax_message(info: &str) -> String {
+    format!("invalid YAML: {info}")
+}
+
+fn pos(m: &Marker) -> Pos {
+    Pos {
+        line: m.line() as u32,
+        col: m.col() as u32 + 1,
+    }
+}
+
+enum Frame {
+    Seq {
+        pos: Pos,
+        items: Vec<Node>,
+        anchor: usize,
+    },
+    Map {
+        pos: Pos,
+        entries: Vec<Entry>,
+        key: Option<(String, Pos)>,
+        merges: Vec<Node>,
+        anchor: usize,
+    },
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    root: Option<Node>,
+    anchors: HashMap<usize, Node>,
+    alias_nodes: usize,
+}
+
+type Step = Result<(), (Pos, String)>;
+
+impl Builder {
+    fn event(&mut self, event: Event<'_>, at: Pos) -> Step {
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let tag_suffix = tag.as_ref().and_then(|t| t.core_suffix().map(str::to_string));
+                let value = match (style, tag_suffix.as_deref()) {
+                    (_, Some("str")) => Value::Str(text.into_owned()),
+                    (ScalarStyle::Plain, _) => resolve_plain(&text),
+                    _ => Value::Str(text.into_owned()),
+                };
+                self.complete(Node::new(at, value), anchor)
+            }
+            Event::SequenceStart(_, anchor, _) => self.open(Frame::Seq {
+                pos: at,
+                items: Vec::new(),
+                anchor,
+            }),
+            Event::MappingStart(_, anchor, _) => self.open(Frame::Map {
+                pos: at,
+                entries: Vec::new(),
+                key: None,
+                merges: Vec::new(),
+                anchor,
+            }),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return Err((at, "unbalanced end of collection".into()));
+                };
+                let (node, anchor) = match frame {
+                    Frame::Seq { pos, items, anchor } => (Node::new(pos, Value::Seq(items)), anchor),
+                    Frame::Map {
+                        pos,
+                        mut entries,
+                        merges,
+                        anchor,
+                        ..
+                    } => {
+                        merge_into(&mut entries, merges);
+                        (Node::new(pos, Value::Map(Map(entries))), anchor)
+                    }
+                };
+                self.complete(node, anchor)
+            }
+            Event::Alias(id) => {
+                let Some(node) = self.anchors.get(&id) else {
+                    return Err((at, "alias to an unknown anchor".into()));
+                };
+                self.alias_nodes += count_nodes(node);
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    return Err((
+                        at,
+                        format!("aliases expand to more than {MAX_ALIAS_NODES} nodes"),
+                    ));
+                }
+                let mut copy = node.clone();
+                copy.pos = at;
+                self.complete(copy, 0)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn open(&mut self, frame: Frame) -> Step {
+        if self.stack.len() >= MAX_DEPTH {
+            let at = match &frame {
+                Frame::Seq { pos, .. } | Frame::Map { pos, .. } => *pos,
+            };
+            return Err((at, format!("nesting deeper than {MAX_DEPTH} levels")));
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn complete(&mut self, node: Node, anchor: usize) -> Step {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => {
+                self.root = Some(node);
+                Ok(())
+            }
+            Some(Frame::Seq { items, .. }) => {
+                items.push(node);
+                Ok(())
+            }
+            Some(Frame::Map {
+                entries,
+                key,
+                merges,
+                ..
+            }) => match key.take() {
+                None => {
+                    let text = match node.value {
+                        Value::Str(s) => s,
+                        Value::Null => "null".to_string(),
+                        Value::Seq(_) | Value::Map(_) => {
+                            return Err((
+                                node.pos,
+                                "a mapping key must be a scalar; complex keys are not Kubernetes YAML"
+                                    .into(),
+                            ));
+                        }
+                        other => Node::new(node.pos, other).scalar_text().unwrap_or_default(),
+                    };
+                    *key = Some((text, node.pos));
+                    Ok(())
+                }
+                Some((k, key_pos)) => {
+                    if k == "<<" {
+                        merges.push(node);
+                        return Ok(());
+                    }
+                    if let Some(prev) = entries.iter().find(|e| e.key == k) {
+                        return Err((
+                            key_pos,
+                            format!(
+                                "duplicate key `{k}` (first at line {}); Kubernetes rejects duplicate keys",
+                                prev.key_pos.line
+                            ),
+                        ));
+                    }
+                    entries.push(Entry {
+                        key: k,
+                        key_pos,
+                        value: node,
+                    });
+                    Ok(())
+                }
+            },
+        }
+    }
+}
+
+/// YAML merge keys (`<<: *base`): explicit entries win, earlier sources win over later ones.
+fn merge_into(entries: &mut Vec<Entry>, merges: Vec<Node>) {
+    for source in merges {
+        let maps: Vec<Node> = match source.value {
+            Value::Seq(items) => items,
+            _ => vec![source],
+        };
+        for m in maps {
+            if let Value::Map(Map(src)) = m.value {
+                for e in src {
+                    if !entries.iter().any(|x| x.key == e.key) {
+                        entries.push(e);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Seq(items) => items.iter().map(count_nodes).sum(),
+        Value::Map(m) => m.iter().map(|e| count_nodes(&e.value)).sum(),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_document_of_a_stream_becomes_an_object_with_its_line() {
+        let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n---\n# only a comment\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b\n";
+        let (objs, errs) = load_objects("f.yaml", text);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(objs.len(), 2);
+        assert_eq!(objs[0].name(), "a");
+        assert_eq!(objs[1].kind(), "Deployment");
+        assert_eq!(objs[1].document, 2);
+        assert_eq!(objs[1].node.get("kind").map(|n| n.pos.line), Some(9));
+    }
+
+    #[test]
+    fn a_broken_document_does_not_hide_the_next_one() {
+        let text = "apiVersion: v1\nkind: [unclosed\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n";
+        let (objs, errs) = load_objects("f.yaml", text);
+        assert_eq!(objs.len(), 1, "{errs:?}");
+        assert_eq!(objs[0].name(), "ok");
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].document, Some(0));
+        assert!(errs[0].to_string().starts_with("f.yaml:"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn kubectl_list_dumps_are_flattened_into_items() {
+        let text = r#"{"apiVersion":"v1","kind":"List","items":[
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p1","namespace":"x"}},
+            {"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}}]}"#;
+        let (objs, errs) = load_objects("dump.json", text);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(objs.len(), 2);
+        assert_eq!(objs[0].namespace(), Some("x"));
+        assert_eq!(objs[1].item, Some(1));
+        assert_eq!(objs[1].node.pos.line, 3);
+    }
+
+    #[test]
+    fn helm_templates_are_named_as_such() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: {{ .Values.replicas }}\n";
+        let (_, errs) = load_objects("t.yaml", text);
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].to_string().contains("helm template"), "{}", errs[0]);
+        assert_eq!(errs[0].pos.line, 4);
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected_with_both_lines() {
+        let (_, errs) = load_objects("d.yaml", "apiVersion: v1\nkind: Pod\nkind: Service\n");
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].message.contains("first at line 2"), "{}", errs[0]);
+        assert_eq!(errs[0].pos.line, 3);
+    }
+
+    #[test]
+    fn binary_input_is_refused_with_a_position() {
+        let (objs, errs) = load_bytes("b.bin", b"apiVersion: v1\n\x00\x01\x02");
+        assert!(objs.is_empty());
+        assert_eq!(errs[0].pos.line, 2);
+        assert!(errs[0].message.contains("binary"));
+    }
+
+    #[test]
+    fn a_document_that_is_not_an_object_says_what_is_missing() {
+        let (_, errs) = load_objects("x.yaml", "foo: bar\n---\n- a\n- b\n");
+        assert_eq!(errs.len(), 2);
+        assert!(errs[0].message.contains("`apiVersion` is missing"));
+        assert!(errs[1].message.contains("a sequence"));
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys_resolve() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels: &l {a: '1'}\n  annotations:\n    <<: *l\n    b: '2'\n";
+        let (objs, errs) = load_objects("m.yaml", text);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(objs[0].annotation("a"), Some("1"));
+        assert_eq!(objs[0].annotation("b"), Some("2"));
+    }
+
+    #[test]
+    fn alias_bombs_are_stopped() {
+        let mut text = String::from("apiVersion: v1\nkind: ConfigMap\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let (_, errs) = load_objects("bomb.yaml", &text);
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].message.contains("aliases expand"), "{}", errs[0]);
+    }
+}
