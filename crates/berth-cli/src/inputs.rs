@@ -1,0 +1,82 @@
+//! Reading the files, directories and standard input named on the command line.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// One input: its name as the user should see it, and its bytes.
+pub struct Input {
+    /// The path as given (or found under a directory), `-` for standard input.
+    pub name: String,
+    /// The content.
+    pub bytes: Vec<u8>,
+}
+
+/// Reads every named input. Directories are walked for `*.yaml`, `*.yml` and `*.json`, in
+/// name order; `-` reads standard input.
+pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
+    if paths.is_empty() {
+        bail!("no input: name files or directories, or `-` for standard input");
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("cannot read standard input")?;
+            out.push(Input {
+                name: "-".into(),
+                bytes,
+            });
+        } else if p.is_dir() {
+            let mut files = Vec::new();
+            walk(p, &mut files)?;
+            if files.is_empty() {
+                bail!("{}: no .yaml, .yml or .json files in this directory", p.display());
+            }
+            for f in files {
+                out.push(read_file(&f)?);
+            }
+        } else {
+            out.push(read_file(p)?);
+        }
+    }
+    Ok(out)
+}
+
+fn read_file(p: &Path) -> Result<Input> {
+    let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+    Ok(Input {
+        name: p.display().to_string(),
+        bytes,
+    })
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("cannot list {}", dir.display()))?;
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// The input as text, or an error naming the file.
+pub fn text(input: &Input) -> Result<&str> {
+    std::str::from_utf8(&input.bytes)
+        .with_context(|| format!("{}: not UTF-8 text", input.name))
+}

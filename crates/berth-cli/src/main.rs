@@ -1,0 +1,61 @@
+//! The `berth` command line: argument parsing, output formats and exit codes only; every
+//! decision is made by the library crates.
+
+mod crd;
+mod doctor;
+mod inputs;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// berth: the application platform layer on top of Kubernetes.
+#[derive(Parser)]
+#[command(name = "berth", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render Applications into Kubernetes manifests, ready for `kubectl apply -f -`.
+    Render(render::RenderArgs),
+    /// Check Application specs and report every problem with file, line and fix.
+    Validate(render::ValidateArgs),
+    /// Find the pitfalls in any Kubernetes YAML or JSON (files, directories, `-` for stdin).
+    Doctor(doctor::DoctorArgs),
+    /// Print berth's CustomResourceDefinitions.
+    Crd(crd::CrdArgs),
+}
+
+/// Exit status: 0 clean, 1 problems found in the input, 2 the input could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to report.
+    Clean,
+    /// Findings or validation errors.
+    Problems,
+    /// Unreadable or unusable input.
+    Failed,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Render(a) => render::render(&a),
+        Command::Validate(a) => render::validate(&a),
+        Command::Doctor(a) => doctor::doctor(&a),
+        Command::Crd(a) => crd::crd(&a),
+    };
+    match result {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Problems) => ExitCode::from(1),
+        Ok(Outcome::Failed) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! The pod template: where most of the seeds' lessons live.
+
+use std::collections::BTreeMap;
+
+use berth_model::{Application, Probe, Protocol, Resolved, WhenUnsatisfiable};
+use k8s_openapi::api::core::v1::{
+    Affinity, Capabilities, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource,
+    EnvVar, EnvVarSource, ExecAction, HTTPGetAction, Lifecycle, LifecycleHandler,
+    NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PodSecurityContext, PodSpec,
+    PodTemplateSpec, PreferredSchedulingTerm, Probe as KProbe, ResourceRequirements,
+    SeccompProfile, SecretKeySelector, SecurityContext, SleepAction, TCPSocketAction, Toleration,
+    TopologySpreadConstraint, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as KQuantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::app::METRICS_PORT;
+use crate::labels::{app_selector, match_labels, version_labels};
+
+/// Name of the main container.
+pub const CONTAINER: &str = "app";
+/// User and group the container runs as when the spec does not say (above 10000, so it
+/// matches no user of the host, as kube-score recommends).
+const DEFAULT_UID: i64 = 10001;
+/// Seconds between readiness and startup checks.
+const PROBE_PERIOD: i32 = 5;
+/// Seconds before a check times out.
+const PROBE_TIMEOUT: i32 = 2;
+/// Longest start allowed when liveness is set and the spec gives no startup probe.
+const DEFAULT_MAX_START: i32 = 120;
+
+pub(crate) fn pod_template(app: &Application, r: &Resolved) -> PodTemplateSpec {
+    let s = &app.spec;
+    let uid = s.security.run_as_user.unwrap_or(DEFAULT_UID);
+    let gid = s.security.run_as_group.unwrap_or(DEFAULT_UID);
+
+    let mut annotations = BTreeMap::new();
+    if let Some(m) = s.ports.iter().find(|p| p.name == METRICS_PORT) {
+        annotations.insert("prometheus.io/scrape".to_string(), "true".to_string());
+        annotations.insert("prometheus.io/port".to_string(), m.port.to_string());
+        annotations.insert("prometheus.io/path".to_string(), "/metrics".to_string());
+    }
+
+    let scratch_limit = s.resources.scratch.clone().map(KQuantity);
+    let mut volumes = vec![Volume {
+        name: "tmp".into(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            size_limit: scratch_limit.clone(),
+            medium: None,
+        }),
+        ..Default::default()
+    }];
+    let mut mounts = vec![VolumeMount {
+        name: "tmp".into(),
+        mount_path: "/tmp".into(),
+        ..Default::default()
+    }];
+    for (i, path) in s.security.writable_paths.iter().enumerate() {
+        let name = format!("writable-{i}");
+        volumes.push(Volume {
+            name: name.clone(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                size_limit: scratch_limit.clone(),
+                medium: None,
+            }),
+            ..Default::default()
+        });
+        mounts.push(VolumeMount {
+            name,
+            mount_path: path.clone(),
+            ..Default::default()
+        });
+    }
+
+    let container = Container {
+        name: CONTAINER.into(),
+        image: Some(r.image.clone()),
+        image_pull_policy: Some("IfNotPresent".into()),
+        command: (!s.command.is_empty()).then(|| s.command.clone()),
+        args: (!s.args.is_empty()).then(|| s.args.clone()),
+        env: (!s.env.is_empty()).then(|| s.env.iter().map(env_var).collect()),
+        ports: (!s.ports.is_empty()).then(|| {
+            s.ports
+                .iter()
+                .map(|p| ContainerPort {
+                    name: Some(p.name.clone()),
+                    container_port: p.port,
+                    protocol: Some(
+                        match p.protocol {
+                            Protocol::TCP => "TCP",
+                            Protocol::UDP => "UDP",
+                        }
+                        .into(),
+                    ),
+                    ..Default::default()
+                })
+                .collect()
+        }),
+        resources: Some(resources(app, r)),
+        readiness_probe: readiness(app),
+        startup_probe: startup(app),
+        liveness_probe: s.probes.liveness.as_ref().map(|l| KProbe {
+            period_seconds: Some(l.period_seconds.unwrap_or(10)),
+            ..probe(app, l)
+        }),
+        lifecycle: pre_stop(app),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            privileged: Some(false),
+            read_only_root_filesystem: Some(true),
+            run_as_non_root: Some(true),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                add: None,
+            }),
+            ..Default::default()
+        }),
+        volume_mounts: Some(mounts),
+        termination_message_policy: Some("FallbackToLogsOnError".into()),
+        ..Default::default()
+    };
+
+    PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(version_labels(app, r)),
+            annotations: (!annotations.is_empty()).then_some(annotations),
+            ..Default::default()
+        }),
+        spec: Some(PodSpec {
+            service_account_name: Some(r.name.clone()),
+            automount_service_account_token: Some(false),
+            // Seed 001: every Service in the namespace becomes environment variables; with
+            // enough of them, exec fails with E2BIG.
+            enable_service_links: Some(false),
+            termination_grace_period_seconds: Some(r.grace_seconds),
+            security_context: Some(PodSecurityContext {
+                run_as_non_root: Some(true),
+                run_as_user: Some(uid),
+                run_as_group: Some(gid),
+                fs_group: Some(gid),
+                seccomp_profile: Some(SeccompProfile {
+                    type_: "RuntimeDefault".into(),
+                    localhost_profile: None,
+                }),
+                ..Default::default()
+            }),
+            containers: vec![container],
+            volumes: Some(volumes),
+            node_selector: (!s.placement.node_selector.is_empty())
+                .then(|| s.placement.node_selector.clone()),
+            affinity: node_affinity(app),
+            topology_spread_constraints: Some(spread(r)),
+            tolerations: Some(
+                ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]
+                    .into_iter()
+                    .map(|key| Toleration {
+                        key: Some(key.into()),
+                        operator: Some("Exists".into()),
+                        effect: Some("NoExecute".into()),
+                        toleration_seconds: Some(r.not_ready_toleration_seconds),
+                        value: None,
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }),
+    }
+}
+
+fn env_var(e: &berth_model::EnvVar) -> EnvVar {
+    let split = |r: &String| {
+        let (n, k) = r.split_once('/').unwrap_or((r.as_str(), ""));
+        (n.to_string(), k.to_string())
+    };
+    EnvVar {
+        name: e.name.clone(),
+        value: e.value.clone(),
+        value_from: if let Some(s) = &e.secret {
+            let (name, key) = split(s);
+            Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name,
+                    key,
+                    optional: None,
+                }),
+                ..Default::default()
+            })
+        } else if let Some(c) = &e.config_map {
+            let (name, key) = split(c);
+            Some(EnvVarSource {
+                config_map_key_ref: Some(ConfigMapKeySelector {
+                    name,
+                    key,
+                    optional: None,
+                }),
+                ..Default::default()
+            })
+        } else {
+            None
+        },
+    }
+}
+
+/// Seed 003 §2.3: core requests equal limits (Guaranteed); other tiers request a share.
+fn resources(app: &Application, r: &Resolved) -> ResourceRequirements {
+    let s = &app.spec.resources;
+    let (cpu_req, mem_req) = if r.request_ratio >= 1.0 {
+        (s.cpu.clone(), s.memory.clone())
+    } else {
+        (r.cpu_request.to_string(), format_bytes(r.memory_request.units()))
+    };
+    ResourceRequirements {
+        requests: Some(BTreeMap::from([
+            ("cpu".to_string(), KQuantity(cpu_req)),
+            ("memory".to_string(), KQuantity(mem_req)),
+        ])),
+        limits: Some(BTreeMap::from([
+            ("cpu".to_string(), KQuantity(s.cpu.clone())),
+            ("memory".to_string(), KQuantity(s.memory.clone())),
+        ])),
+        claims: None,
+    }
+}
+
+fn format_bytes(b: i128) -> String {
+    for (suffix, shift) in [("Gi", 30), ("Mi", 20), ("Ki", 10)] {
+        if b > 0 && b % (1 << shift) == 0 {
+            return format!("{}{suffix}", b >> shift);
+        }
+    }
+    b.to_string()
+}
+
+fn port_ref(app: &Application, p: &Probe) -> IntOrString {
+    match &p.port {
+        Some(port) => match port.parse::<i32>() {
+            Ok(n) => IntOrString::Int(n),
+            Err(_) => IntOrString::String(port.clone()),
+        },
+        None => IntOrString::String(
+            app.spec
+                .ports
+                .first()
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+fn probe(app: &Application, p: &Probe) -> KProbe {
+    KProbe {
+        http_get: p.http.as_ref().map(|path| HTTPGetAction {
+            path: Some(path.clone()),
+            port: port_ref(app, p),
+            scheme: Some("HTTP".into()),
+            ..Default::default()
+        }),
+        tcp_socket: (p.tcp == Some(true)).then(|| TCPSocketAction {
+            port: port_ref(app, p),
+            host: None,
+        }),
+        exec: p.exec.as_ref().map(|c| ExecAction {
+            command: Some(c.clone()),
+        }),
+        period_seconds: Some(p.period_seconds.unwrap_or(PROBE_PERIOD)),
+        timeout_seconds: Some(p.timeout_seconds.unwrap_or(PROBE_TIMEOUT)),
+        failure_threshold: Some(p.failure_threshold.unwrap_or(3)),
+        success_threshold: Some(1),
+        ..Default::default()
+    }
+}
+
+/// The readiness check: the spec's, or a TCP check of the primary port (seed 000: readiness
+/// only, by default).
+fn readiness_check(app: &Application) -> Option<Probe> {
+    app.spec.probes.readiness.clone().or_else(|| {
+        app.spec.ports.first().map(|p| Probe {
+            tcp: Some(true),
+            port: Some(p.name.clone()),
+            ..Default::default()
+        })
+    })
+}
+
+fn readiness(app: &Application) -> Option<KProbe> {
+    readiness_check(app).map(|p| probe(app, &p))
+}
+
+/// A startup probe when asked for, and always when liveness is set, so that a slow start
+/// is never mistaken for a dead process (seed 003 §5).
+fn startup(app: &Application) -> Option<KProbe> {
+    let p = &app.spec.probes;
+    let max = match (&p.startup, &p.liveness) {
+        (Some(s), _) => s.max_start_seconds,
+        (None, Some(_)) => DEFAULT_MAX_START,
+        (None, None) => return None,
+    };
+    let check = p
+        .startup
+        .as_ref()
+        .and_then(|s| s.check.clone())
+        .or_else(|| readiness_check(app))?;
+    let period = check.period_seconds.unwrap_or(PROBE_PERIOD);
+    Some(KProbe {
+        // The kubelet allows failureThreshold × periodSeconds to start.
+        failure_threshold: Some((max + period - 1) / period),
+        period_seconds: Some(period),
+        ..probe(app, &check)
+    })
+}
+
+/// Seed 003 §1: the pod leaves the endpoints while preStop runs, so preStop waits until load
+/// balancers have forgotten it; with `waitForConnections` it also waits until no connection
+/// is established on the app's ports (read from /proc/net/tcp, no netstat needed).
+fn pre_stop(app: &Application) -> Option<Lifecycle> {
+    let sh = &app.spec.shutdown;
+    let tcp_ports: Vec<String> = app
+        .spec
+        .ports
+        .iter()
+        .filter(|p| p.protocol == Protocol::TCP)
+        .map(|p| format!("{:04X}", p.port))
+        .collect();
+    let handler = if sh.wait_for_connections && !tcp_ports.is_empty() {
+        let script = format!(
+            "sleep {drain}; i=0; while [ $i -lt {timeout} ] && cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4==\"01\"{{n=split($2,a,\":\"); if (a[n] ~ /^({ports})$/) f=1}} END{{exit !f}}'; do sleep 1; i=$((i+1)); done",
+            drain = sh.drain_seconds,
+            timeout = sh.connection_timeout_seconds,
+            ports = tcp_ports.join("|"),
+        );
+        LifecycleHandler {
+            exec: Some(ExecAction {
+                command: Some(vec!["/bin/sh".into(), "-c".into(), script]),
+            }),
+            ..Default::default()
+        }
+    } else if sh.drain_seconds > 0 {
+        LifecycleHandler {
+            sleep: Some(SleepAction {
+                seconds: i64::from(sh.drain_seconds),
+            }),
+            ..Default::default()
+        }
+    } else {
+        return None;
+    };
+    Some(Lifecycle {
+        pre_stop: Some(handler),
+        ..Default::default()
+    })
+}
+
+/// Preferred node affinity (spot first, then on-demand, ...).
+fn node_affinity(app: &Application) -> Option<Affinity> {
+    let prefs = &app.spec.placement.node_preferences;
+    if prefs.is_empty() {
+        return None;
+    }
+    Some(Affinity {
+        node_affinity: Some(NodeAffinity {
+            preferred_during_scheduling_ignored_during_execution: Some(
+                prefs
+                    .iter()
+                    .map(|p| PreferredSchedulingTerm {
+                        weight: p.weight,
+                        preference: NodeSelectorTerm {
+                            match_expressions: Some(
+                                p.labels
+                                    .iter()
+                                    .map(|(k, v)| NodeSelectorRequirement {
+                                        key: k.clone(),
+                                        operator: "In".into(),
+                                        values: Some(vec![v.clone()]),
+                                    })
+                                    .collect(),
+                            ),
+                            match_fields: None,
+                        },
+                    })
+                    .collect(),
+            ),
+            required_during_scheduling_ignored_during_execution: None,
+        }),
+        ..Default::default()
+    })
+}
+
+/// Seed 000: spread every app over access switches and hosts. The selector covers all
+/// versions, so a release keeps the whole app spread.
+fn spread(r: &Resolved) -> Vec<TopologySpreadConstraint> {
+    let switch_mode = match r.when_unsatisfiable {
+        WhenUnsatisfiable::ScheduleAnyway => "ScheduleAnyway",
+        WhenUnsatisfiable::DoNotSchedule => "DoNotSchedule",
+    };
+    [
+        (r.switch_label.as_str(), switch_mode),
+        ("kubernetes.io/hostname", "ScheduleAnyway"),
+    ]
+    .into_iter()
+    .map(|(key, mode)| TopologySpreadConstraint {
+        max_skew: 1,
+        topology_key: key.into(),
+        when_unsatisfiable: mode.into(),
+        label_selector: Some(match_labels(app_selector(r))),
+        node_taints_policy: Some("Honor".into()),
+        ..Default::default()
+    })
+    .collect()
+}

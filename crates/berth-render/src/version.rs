@@ -1,0 +1,137 @@
+//! Objects of one version: Deployment, HorizontalPodAutoscaler, PodDisruptionBudget.
+
+use berth_model::{Application, Budget, CpuTarget, Resolved};
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
+use k8s_openapi::api::autoscaling::v2::{
+    ContainerResourceMetricSource, CrossVersionObjectReference, HPAScalingPolicy,
+    HPAScalingRules, HorizontalPodAutoscaler, HorizontalPodAutoscalerBehavior,
+    HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
+};
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as KQuantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::Manifest;
+use crate::labels::{match_labels, meta, version_labels, version_selector};
+use crate::pod::{CONTAINER, pod_template};
+
+pub(crate) fn render_version(app: &Application, r: &Resolved) -> Vec<Manifest> {
+    let labels = version_labels(app, r);
+    let startup_budget = app
+        .spec
+        .probes
+        .startup
+        .as_ref()
+        .map_or(0, |s| s.max_start_seconds);
+    let deployment = Deployment {
+        metadata: meta(&r.workload_name, r, labels.clone()),
+        spec: Some(DeploymentSpec {
+            // No `replicas`: the HPA owns the count, and a `replicas` field would reset it on
+            // every apply.
+            replicas: None,
+            selector: match_labels(version_selector(r)),
+            template: pod_template(app, r),
+            revision_history_limit: Some(5),
+            progress_deadline_seconds: Some(600.max(startup_budget + 120)),
+            // In-place changes of one version surge without taking capacity away.
+            strategy: Some(DeploymentStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: Some(RollingUpdateDeployment {
+                    max_surge: Some(IntOrString::String("25%".into())),
+                    max_unavailable: Some(IntOrString::Int(0)),
+                }),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+
+    let target = match &r.cpu_target {
+        CpuTarget::Utilization(u) => MetricTarget {
+            type_: "Utilization".into(),
+            average_utilization: Some(*u),
+            ..Default::default()
+        },
+        CpuTarget::Average(q) => MetricTarget {
+            type_: "AverageValue".into(),
+            average_value: Some(KQuantity(q.to_string())),
+            ..Default::default()
+        },
+    };
+    let hpa = HorizontalPodAutoscaler {
+        metadata: meta(&r.workload_name, r, labels.clone()),
+        spec: Some(HorizontalPodAutoscalerSpec {
+            scale_target_ref: CrossVersionObjectReference {
+                api_version: Some("apps/v1".into()),
+                kind: "Deployment".into(),
+                name: r.workload_name.clone(),
+            },
+            min_replicas: Some(r.min_replicas),
+            max_replicas: r.max_replicas,
+            // Seed 003 §2.1.1: a Pod-level utilization adds sidecar usage to the app's;
+            // measuring the app container alone keeps the target honest.
+            metrics: Some(vec![MetricSpec {
+                type_: "ContainerResource".into(),
+                container_resource: Some(ContainerResourceMetricSource {
+                    container: CONTAINER.into(),
+                    name: "cpu".into(),
+                    target,
+                }),
+                ..Default::default()
+            }]),
+            // Seed 003 §2.4.2: bounded scaling speed stops replica counts from oscillating.
+            behavior: Some(HorizontalPodAutoscalerBehavior {
+                scale_up: Some(HPAScalingRules {
+                    stabilization_window_seconds: Some(0),
+                    select_policy: Some("Max".into()),
+                    policies: Some(vec![
+                        HPAScalingPolicy {
+                            type_: "Percent".into(),
+                            value: r.scale_up_percent_per_minute,
+                            period_seconds: 60,
+                        },
+                        HPAScalingPolicy {
+                            type_: "Pods".into(),
+                            value: 4,
+                            period_seconds: 60,
+                        },
+                    ]),
+                    tolerance: None,
+                }),
+                scale_down: Some(HPAScalingRules {
+                    stabilization_window_seconds: Some(r.scale_down_stabilization_seconds),
+                    select_policy: Some("Min".into()),
+                    policies: Some(vec![HPAScalingPolicy {
+                        type_: "Percent".into(),
+                        value: r.scale_down_percent_per_minute,
+                        period_seconds: 60,
+                    }]),
+                    tolerance: None,
+                }),
+            }),
+        }),
+        ..Default::default()
+    };
+
+    let (min_available, max_unavailable) = match r.budget {
+        Budget::MinAvailablePercent(p) => (Some(IntOrString::String(format!("{p}%"))), None),
+        Budget::MaxUnavailablePercent(p) => (None, Some(IntOrString::String(format!("{p}%")))),
+    };
+    let pdb = PodDisruptionBudget {
+        metadata: meta(&r.workload_name, r, labels),
+        spec: Some(PodDisruptionBudgetSpec {
+            selector: Some(match_labels(version_selector(r))),
+            min_available,
+            max_unavailable,
+            // A crash-looping pod must not block a node drain.
+            unhealthy_pod_eviction_policy: Some("AlwaysAllow".into()),
+        }),
+        ..Default::default()
+    };
+
+    vec![
+        Manifest::Deployment(deployment),
+        Manifest::HorizontalPodAutoscaler(hpa),
+        Manifest::PodDisruptionBudget(pdb),
+    ]
+}
