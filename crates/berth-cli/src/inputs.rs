@@ -34,7 +34,10 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
             let mut files = Vec::new();
             walk(p, &mut files)?;
             if files.is_empty() {
-                bail!("{}: no .yaml, .yml or .json files in this directory", p.display());
+                bail!(
+                    "{}: no .yaml, .yml or .json files in this directory",
+                    p.display()
+                );
             }
             for f in files {
                 out.push(read_file(&f)?);
@@ -73,10 +76,4 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The input as text, or an error naming the file.
-pub fn text(input: &Input) -> Result<&str> {
-    std::str::from_utf8(&input.bytes)
-        .with_context(|| format!("{}: not UTF-8 text", input.name))
 }

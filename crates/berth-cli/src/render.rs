@@ -7,7 +7,7 @@ use berth_model::{Application, Diagnostic, Severity, load_applications};
 use clap::{Args, ValueEnum};
 
 use crate::Outcome;
-use crate::inputs::{read_inputs, text};
+use crate::inputs::read_inputs;
 
 /// Arguments of `berth render`.
 #[derive(Args)]
@@ -37,24 +37,63 @@ enum Format {
     Json,
 }
 
-/// Loads every Application, printing diagnostics to stderr. `None` when any has an error.
-fn load_all(files: &[PathBuf]) -> Result<(Vec<Application>, bool, usize)> {
+/// What loading the named spec files gave.
+struct Loaded {
+    apps: Vec<Application>,
+    /// Some spec has errors.
+    invalid: bool,
+    /// Some file is not text at all.
+    unreadable: bool,
+    warnings: usize,
+}
+
+impl Loaded {
+    fn outcome(&self) -> Option<Outcome> {
+        if self.unreadable {
+            Some(Outcome::Failed)
+        } else if self.invalid {
+            Some(Outcome::Problems)
+        } else {
+            None
+        }
+    }
+}
+
+/// Loads every Application, printing diagnostics to stderr.
+fn load_all(files: &[PathBuf]) -> Result<Loaded> {
     let mut apps = Vec::new();
     let mut failed = false;
+    let mut unreadable = false;
     let mut warnings = 0;
     for input in read_inputs(files)? {
-        let (found, diags) = load_applications(&input.name, text(&input)?);
+        let text = match berth_manifest::decode_text(&input.name, &input.bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                unreadable = true;
+                continue;
+            }
+        };
+        let (found, diags) = load_applications(&input.name, text);
         for d in &diags {
             print_diagnostic(d);
         }
         failed |= diags.iter().any(|d| d.severity == Severity::Error);
-        warnings += diags.iter().filter(|d| d.severity == Severity::Warning).count();
+        warnings += diags
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count();
         if found.is_empty() && diags.is_empty() {
             eprintln!("warning: {}: no Application in this file", input.name);
         }
         apps.extend(found);
     }
-    Ok((apps, failed, warnings))
+    Ok(Loaded {
+        apps,
+        invalid: failed,
+        unreadable,
+        warnings,
+    })
 }
 
 fn print_diagnostic(d: &Diagnostic) {
@@ -63,13 +102,13 @@ fn print_diagnostic(d: &Diagnostic) {
 
 /// Renders every Application.
 pub fn render(args: &RenderArgs) -> Result<Outcome> {
-    let (apps, failed, _) = load_all(&args.files)?;
-    if failed {
+    let loaded = load_all(&args.files)?;
+    if let Some(outcome) = loaded.outcome() {
         eprintln!("error: nothing rendered: fix the errors above first");
-        return Ok(Outcome::Problems);
+        return Ok(outcome);
     }
     let mut objects = Vec::new();
-    for app in &apps {
+    for app in &loaded.apps {
         objects.extend(berth_render::render(app, args.version.as_deref())?);
     }
     match args.output {
@@ -81,10 +120,11 @@ pub fn render(args: &RenderArgs) -> Result<Outcome> {
 
 /// Validates every Application and says how it went.
 pub fn validate(args: &ValidateArgs) -> Result<Outcome> {
-    let (apps, failed, warnings) = load_all(&args.files)?;
-    if failed {
-        return Ok(Outcome::Problems);
+    let loaded = load_all(&args.files)?;
+    if let Some(outcome) = loaded.outcome() {
+        return Ok(outcome);
     }
+    let Loaded { apps, warnings, .. } = loaded;
     eprintln!(
         "{} Application{} valid{}",
         apps.len(),

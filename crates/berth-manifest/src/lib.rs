@@ -18,6 +18,6 @@ mod path;
 pub mod quantity;
 pub mod schema;
 
-pub use load::{LoadError, Object, load_bytes, load_documents, load_objects};
+pub use load::{LoadError, Object, decode_text, load_bytes, load_documents, load_objects};
 pub use node::{Entry, Map, Node, Pos, Value};
 pub use path::{FieldPath, Seg};

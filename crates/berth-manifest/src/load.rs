@@ -59,7 +59,10 @@ pub struct Object {
 impl Object {
     /// `apiVersion`, or `""`.
     pub fn api_version(&self) -> &str {
-        self.node.get("apiVersion").and_then(Node::as_str).unwrap_or("")
+        self.node
+            .get("apiVersion")
+            .and_then(Node::as_str)
+            .unwrap_or("")
     }
 
     /// `kind`, or `""`.
@@ -100,18 +103,25 @@ impl Object {
 /// Reads raw bytes: rejects binary data and invalid UTF-8 with a position, then
 /// [`load_objects`].
 pub fn load_bytes(file: &str, bytes: &[u8]) -> (Vec<Object>, Vec<LoadError>) {
-    match check_text(file, bytes) {
+    match decode_text(file, bytes) {
         Ok(text) => load_objects(file, text),
         Err(e) => (Vec::new(), vec![e]),
     }
 }
 
-fn check_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError> {
+/// The bytes as text, or an error with the position of the first NUL byte or invalid UTF-8
+/// sequence. A UTF-8 byte-order mark is skipped.
+pub fn decode_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let bad = |at: usize, message: String| {
         let before = &bytes[..at];
         let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-        let col = at - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+        let col = at
+            - before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
         LoadError {
             file: file.to_string(),
             document: None,
@@ -126,8 +136,12 @@ fn check_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError> {
     if let Some(at) = bytes.iter().position(|b| *b == 0) {
         return Err(bad(at, "binary data (a NUL byte), not YAML or JSON".into()));
     }
-    std::str::from_utf8(bytes)
-        .map_err(|e| bad(e.valid_up_to(), "invalid UTF-8: this is not a text file".into()))
+    std::str::from_utf8(bytes).map_err(|e| {
+        bad(
+            e.valid_up_to(),
+            "invalid UTF-8: this is not a text file".into(),
+        )
+    })
 }
 
 /// Reads every document of a YAML/JSON stream as a tree. Empty documents are skipped; a
@@ -138,10 +152,7 @@ pub fn load_documents(file: &str, text: &str) -> (Vec<(usize, Node)>, Vec<LoadEr
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder::default();
     let mut doc_index: Option<usize> = None;
-    loop {
-        let Some(next) = parser.next_event() else {
-            break;
-        };
+    while let Some(next) = parser.next_event() {
         let step = next
             .map_err(|e| (pos(e.marker()), syntax_message(&e.info())))
             .and_then(|(event, span)| match event {
@@ -269,8 +280,13 @@ fn check_object(node: &Node) -> Result<(), ObjectProblem> {
     let Some(map) = node.as_map() else {
         return Err((
             node.pos,
-            format!("not a Kubernetes object: the document is {}", node.type_name()),
-            Some("a Kubernetes object is a mapping with `apiVersion`, `kind` and `metadata`".into()),
+            format!(
+                "not a Kubernetes object: the document is {}",
+                node.type_name()
+            ),
+            Some(
+                "a Kubernetes object is a mapping with `apiVersion`, `kind` and `metadata`".into(),
+            ),
         ));
     };
     for field in ["apiVersion", "kind"] {
@@ -287,7 +303,10 @@ fn check_object(node: &Node) -> Result<(), ObjectProblem> {
             Some(v) if v.as_str().is_none_or(str::is_empty) => {
                 return Err((
                     v.pos,
-                    format!("`{field}` must be a non-empty string, found {}", v.type_name()),
+                    format!(
+                        "`{field}` must be a non-empty string, found {}",
+                        v.type_name()
+                    ),
                     None,
                 ));
             }
@@ -344,7 +363,9 @@ impl Builder {
     fn event(&mut self, event: Event<'_>, at: Pos) -> Step {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let tag_suffix = tag.as_ref().and_then(|t| t.core_suffix().map(str::to_string));
+                let tag_suffix = tag
+                    .as_ref()
+                    .and_then(|t| t.core_suffix().map(str::to_string));
                 let value = match (style, tag_suffix.as_deref()) {
                     (_, Some("str")) => Value::Str(text.into_owned()),
                     (ScalarStyle::Plain, _) => resolve_plain(&text),
@@ -369,7 +390,9 @@ impl Builder {
                     return Err((at, "unbalanced end of collection".into()));
                 };
                 let (node, anchor) = match frame {
-                    Frame::Seq { pos, items, anchor } => (Node::new(pos, Value::Seq(items)), anchor),
+                    Frame::Seq { pos, items, anchor } => {
+                        (Node::new(pos, Value::Seq(items)), anchor)
+                    }
                     Frame::Map {
                         pos,
                         mut entries,
@@ -543,7 +566,8 @@ mod tests {
 
     #[test]
     fn helm_templates_are_named_as_such() {
-        let text = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: {{ .Values.replicas }}\n";
+        let text =
+            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: {{ .Values.replicas }}\n";
         let (_, errs) = load_objects("t.yaml", text);
         assert_eq!(errs.len(), 1);
         assert!(errs[0].to_string().contains("helm template"), "{}", errs[0]);
@@ -585,7 +609,9 @@ mod tests {
 
     #[test]
     fn alias_bombs_are_stopped() {
-        let mut text = String::from("apiVersion: v1\nkind: ConfigMap\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut text = String::from(
+            "apiVersion: v1\nkind: ConfigMap\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n",
+        );
         for i in 1..8 {
             let p = i - 1;
             text.push_str(&format!(

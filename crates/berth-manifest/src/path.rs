@@ -118,9 +118,16 @@ mod tests {
             .key("metadata")
             .key("annotations")
             .key("prometheus.io/port");
-        assert_eq!(p.to_string(), "metadata.annotations[\"prometheus.io/port\"]");
+        assert_eq!(
+            p.to_string(),
+            "metadata.annotations[\"prometheus.io/port\"]"
+        );
         assert_eq!(FieldPath::parse(&p.to_string()), p);
-        let q = FieldPath::root().key("spec").key("containers").index(2).key("image");
+        let q = FieldPath::root()
+            .key("spec")
+            .key("containers")
+            .index(2)
+            .key("image");
         assert_eq!(q.to_string(), "spec.containers[2].image");
         assert_eq!(FieldPath::parse(&q.to_string()), q);
     }

@@ -57,7 +57,9 @@ impl Quantity {
         let mantissa: i128 = if digits.is_empty() {
             0
         } else {
-            digits.parse().map_err(|_| err("it does not start with a number"))?
+            digits
+                .parse()
+                .map_err(|_| err("it does not start with a number"))?
         };
         let mut exp10: i32 = -(frac_part.len() as i32);
         let mut exp2: u32 = 0;
@@ -87,18 +89,26 @@ impl Quantity {
                 }
                 exp10 += e;
             }
-            _ => return Err(err("its suffix is not one of n u m k M G T P E Ki Mi Gi Ti Pi Ei")),
+            _ => {
+                return Err(err(
+                    "its suffix is not one of n u m k M G T P E Ki Mi Gi Ti Pi Ei",
+                ));
+            }
         }
         // Work in nano-units: shift by 9, then apply the exponents.
         exp10 += 9;
-        let mut v = mantissa.checked_shl(exp2).ok_or_else(|| err("it is too large"))?;
+        let mut v = mantissa
+            .checked_shl(exp2)
+            .ok_or_else(|| err("it is too large"))?;
         if exp10 >= 0 {
             for _ in 0..exp10 {
                 v = v.checked_mul(10).ok_or_else(|| err("it is too large"))?;
             }
         } else {
             // Kubernetes rounds sub-nano precision up.
-            let div = 10i128.checked_pow((-exp10) as u32).ok_or_else(|| err("it is too small"))?;
+            let div = 10i128
+                .checked_pow((-exp10) as u32)
+                .ok_or_else(|| err("it is too small"))?;
             v = (v + div - 1) / div;
         }
         Ok(Quantity(if neg { -v } else { v }))
@@ -106,7 +116,7 @@ impl Quantity {
 
     /// CPU in millicores (rounded up, as `MilliValue` does).
     pub fn millis(self) -> i128 {
-        (self.0 + 999_999) .div_euclid(1_000_000)
+        (self.0 + 999_999).div_euclid(1_000_000)
     }
 
     /// The value in whole units (rounded up, as `Value` does).

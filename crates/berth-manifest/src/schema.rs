@@ -69,23 +69,26 @@ fn walk(node: &Node, schema: &J, path: &FieldPath, at: Pos, out: &mut Vec<Violat
             out.push(Violation {
                 path: path.clone(),
                 pos: at,
-                message: format!("expected an integer or a string, found {}", node.type_name()),
+                message: format!(
+                    "expected an integer or a string, found {}",
+                    node.type_name()
+                ),
                 fix: None,
             });
         }
         return;
     }
     let ty = s.get("type").and_then(J::as_str);
-    let ok = match (ty, &node.value) {
-        (None, _) => true,
-        (Some("object"), Value::Map(_)) => true,
-        (Some("array"), Value::Seq(_)) => true,
-        (Some("string"), Value::Str(_)) => true,
-        (Some("integer"), Value::Int(_)) => true,
-        (Some("number"), Value::Int(_) | Value::Float(_)) => true,
-        (Some("boolean"), Value::Bool(_)) => true,
-        _ => false,
-    };
+    let ok = matches!(
+        (ty, &node.value),
+        (None, _)
+            | (Some("object"), Value::Map(_))
+            | (Some("array"), Value::Seq(_))
+            | (Some("string"), Value::Str(_))
+            | (Some("integer"), Value::Int(_))
+            | (Some("number"), Value::Int(_) | Value::Float(_))
+            | (Some("boolean"), Value::Bool(_))
+    );
     if !ok {
         let want = match ty {
             Some("object") => "a mapping",
@@ -157,8 +160,10 @@ fn walk(node: &Node, schema: &J, path: &FieldPath, at: Pos, out: &mut Vec<Violat
         Value::Map(map) => {
             let props = s.get("properties").and_then(J::as_object);
             let additional = s.get("additionalProperties");
-            let preserve =
-                s.get("x-kubernetes-preserve-unknown-fields").and_then(J::as_bool) == Some(true);
+            let preserve = s
+                .get("x-kubernetes-preserve-unknown-fields")
+                .and_then(J::as_bool)
+                == Some(true);
             for e in map.iter() {
                 let child = path.key(&e.key);
                 if let Some(p) = props.and_then(|p| p.get(&e.key)) {
@@ -263,14 +268,26 @@ mod tests {
     #[test]
     fn wrong_types_enums_and_ranges_are_reported_with_fixes() {
         let v = violations("image: 5\nminReplicas: \"0\"\ntier: cor\nlabels: {a: 1}\n");
-        let msgs: Vec<_> = v.iter().map(|v| (v.path.to_string(), v.message.clone())).collect();
+        let msgs: Vec<_> = v
+            .iter()
+            .map(|v| (v.path.to_string(), v.message.clone()))
+            .collect();
         assert_eq!(
             msgs,
             vec![
                 ("image".into(), "expected a string, found an integer".into()),
-                ("minReplicas".into(), "expected an integer, found a string".into()),
-                ("tier".into(), "\"cor\" is not one of \"core\", \"standard\", \"batch\"".into()),
-                ("labels.a".into(), "expected a string, found an integer".into()),
+                (
+                    "minReplicas".into(),
+                    "expected an integer, found a string".into()
+                ),
+                (
+                    "tier".into(),
+                    "\"cor\" is not one of \"core\", \"standard\", \"batch\"".into()
+                ),
+                (
+                    "labels.a".into(),
+                    "expected a string, found an integer".into()
+                ),
             ]
         );
         assert_eq!(v[2].fix.as_deref(), Some("did you mean `core`?"));

@@ -22,5 +22,7 @@ pub use diagnostic::{Diagnostic, Issue, Severity};
 pub use duration::parse_duration;
 pub use load::{API_VERSION, KIND, application_schema, load_applications};
 pub use resolve::{Budget, CpuTarget, ResolveError, Resolved, budget_for, slugify};
-pub use resolve::{DEFAULT_NOT_READY_TOLERATION_SECONDS, DEFAULT_SWITCH_LABEL, GRACE_MARGIN_SECONDS};
+pub use resolve::{
+    DEFAULT_NOT_READY_TOLERATION_SECONDS, DEFAULT_SWITCH_LABEL, GRACE_MARGIN_SECONDS,
+};
 pub use tier::Tier;

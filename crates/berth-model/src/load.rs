@@ -79,7 +79,12 @@ pub fn load_applications(file: &str, text: &str) -> (Vec<Application>, Vec<Diagn
     for (_, root) in docs {
         let mut here = Vec::new();
         let at = |path: &FieldPath| root.pos_of(path);
-        let push = |here: &mut Vec<Diagnostic>, severity, path: FieldPath, pos: Pos, message: String, fix: Option<String>| {
+        let push = |here: &mut Vec<Diagnostic>,
+                    severity,
+                    path: FieldPath,
+                    pos: Pos,
+                    message: String,
+                    fix: Option<String>| {
             here.push(Diagnostic {
                 severity,
                 file: file.to_string(),
@@ -102,7 +107,9 @@ pub fn load_applications(file: &str, text: &str) -> (Vec<Application>, Vec<Diagn
                     api_version.unwrap_or("(no apiVersion)"),
                     kind.unwrap_or("(no kind)")
                 ),
-                Some(format!("start the document with `apiVersion: {API_VERSION}` and `kind: {KIND}`")),
+                Some(format!(
+                    "start the document with `apiVersion: {API_VERSION}` and `kind: {KIND}`"
+                )),
             );
             diags.extend(here);
             continue;
@@ -120,12 +127,14 @@ pub fn load_applications(file: &str, text: &str) -> (Vec<Application>, Vec<Diagn
                 // The schema check above accepts only what the types decode; reaching this
                 // means the two disagree, which is a bug worth a clear report.
                 push(
-                &mut here,
+                    &mut here,
                     Severity::Error,
                     FieldPath::root(),
                     root.pos,
                     format!("cannot decode the Application: {e}"),
-                    Some("please report this: the schema accepted a spec the decoder refused".into()),
+                    Some(
+                        "please report this: the schema accepted a spec the decoder refused".into(),
+                    ),
                 );
                 diags.extend(here);
                 continue;
@@ -208,6 +217,9 @@ spec:
     #[test]
     fn other_kinds_are_refused_with_what_was_found() {
         let (_, diags) = load_applications("x.yaml", "apiVersion: apps/v1\nkind: Deployment\n");
-        assert!(diags[0].message.contains("found apps/v1 Deployment"), "{diags:#?}");
+        assert!(
+            diags[0].message.contains("found apps/v1 Deployment"),
+            "{diags:#?}"
+        );
     }
 }

@@ -139,11 +139,17 @@ mod tests {
     #[test]
     fn image_references_split_tag_digest_and_registry_port() {
         let r = parse_image("registry:5000/team/app:1.2").expect("valid");
-        assert_eq!((r.repository, r.tag), ("registry:5000/team/app", Some("1.2")));
+        assert_eq!(
+            (r.repository, r.tag),
+            ("registry:5000/team/app", Some("1.2"))
+        );
         let r = parse_image("nginx").expect("valid");
         assert_eq!((r.repository, r.tag), ("nginx", None));
         let d = format!("app@sha256:{}", "a".repeat(64));
-        assert_eq!(parse_image(&d).and_then(|r| r.digest.map(str::len)), Some(71));
+        assert_eq!(
+            parse_image(&d).and_then(|r| r.digest.map(str::len)),
+            Some(71)
+        );
         for bad in ["", "app:", "app:bad tag", "Team/App:1", "app@sha256:xyz"] {
             assert!(parse_image(bad).is_none(), "{bad}");
         }

@@ -284,9 +284,9 @@ fn workload_name(app: &str, slug: &str, version: &str) -> String {
         return full;
     }
     // FNV-1a: stable across runs and platforms, unlike std's hasher.
-    let hash = version
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let hash = version.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     let suffix = format!("{:08x}", hash as u32);
     let keep = MAX_NAME.saturating_sub(app.len() + 2 + suffix.len());
     let head = slug[..keep.min(slug.len())].trim_end_matches('-');
@@ -323,6 +323,9 @@ mod tests {
         let n = workload_name("order-api", &"x".repeat(80), &"x".repeat(80));
         assert!(n.len() <= 63, "{n}");
         assert!(n.starts_with("order-api-x"));
-        assert_eq!(n, workload_name("order-api", &"x".repeat(80), &"x".repeat(80)));
+        assert_eq!(
+            n,
+            workload_name("order-api", &"x".repeat(80), &"x".repeat(80))
+        );
     }
 }

@@ -145,7 +145,10 @@ impl ApplicationSpec {
             if sources != 1 {
                 out.push(Issue::error(
                     &path,
-                    format!("{} needs exactly one of `value`, `secret` or `configMap`", e.name),
+                    format!(
+                        "{} needs exactly one of `value`, `secret` or `configMap`",
+                        e.name
+                    ),
                     "keep one source for the variable",
                 ));
             }
@@ -158,7 +161,9 @@ impl ApplicationSpec {
                     out.push(Issue::error(
                         &format!("{path}.{field}"),
                         format!("{r:?} is not `name/key`"),
-                        format!("write the {field} name and the key, e.g. `db-credentials/password`"),
+                        format!(
+                            "write the {field} name and the key, e.g. `db-credentials/password`"
+                        ),
                     ));
                 }
             }
@@ -202,7 +207,12 @@ impl ApplicationSpec {
         let r = &self.resources;
         for (field, text, min, example) in [
             ("cpu", &r.cpu, Quantity::from_millis(10), "`500m` or `2`"),
-            ("memory", &r.memory, Quantity::from_units(16 << 20), "`512Mi` or `4Gi`"),
+            (
+                "memory",
+                &r.memory,
+                Quantity::from_units(16 << 20),
+                "`512Mi` or `4Gi`",
+            ),
         ] {
             match Quantity::parse(text) {
                 Err(e) => out.push(Issue::error(
@@ -213,7 +223,14 @@ impl ApplicationSpec {
                 Ok(q) if q < min => out.push(Issue::error(
                     &format!("spec.resources.{field}"),
                     format!("{text} is too small to run a service"),
-                    format!("use at least {min}{}", if field == "memory" { " bytes (16Mi)" } else { "" }),
+                    format!(
+                        "use at least {min}{}",
+                        if field == "memory" {
+                            " bytes (16Mi)"
+                        } else {
+                            ""
+                        }
+                    ),
                 )),
                 Ok(_) => {}
             }
@@ -221,7 +238,11 @@ impl ApplicationSpec {
         if let Some(s) = &r.scratch
             && let Err(e) = Quantity::parse(s)
         {
-            out.push(Issue::error("spec.resources.scratch", e.to_string(), "write a size such as `1Gi`"));
+            out.push(Issue::error(
+                "spec.resources.scratch",
+                e.to_string(),
+                "write a size such as `1Gi`",
+            ));
         }
         if let Some(ratio) = r.request_ratio {
             let policy = self.tier.policy();
@@ -241,7 +262,10 @@ impl ApplicationSpec {
             } else if ratio < lo || ratio > hi {
                 out.push(Issue::warning(
                     "spec.resources.requestRatio",
-                    format!("{ratio} is outside the {} tier's recommended {lo}–{hi}", self.tier.as_str()),
+                    format!(
+                        "{ratio} is outside the {} tier's recommended {lo}–{hi}",
+                        self.tier.as_str()
+                    ),
                     format!("use a ratio between {lo} and {hi}"),
                 ));
             }
@@ -408,7 +432,9 @@ impl ApplicationSpec {
                 "use a key such as `topology.berth.dev/switch`",
             ));
         }
-        let check_labels = |path: String, labels: &std::collections::BTreeMap<String, String>, out: &mut Vec<Issue>| {
+        let check_labels = |path: String,
+                            labels: &std::collections::BTreeMap<String, String>,
+                            out: &mut Vec<Issue>| {
             for (k, v) in labels {
                 if !is_label_key(k) || !is_label_value(v) {
                     out.push(Issue::error(
@@ -490,7 +516,11 @@ impl ApplicationSpec {
         match (&g.interval, g.manual) {
             (Some(i), None | Some(false)) => {
                 if let Err(e) = parse_duration(i) {
-                    out.push(Issue::error(&format!("{path}.interval"), e, "write e.g. `10m`"));
+                    out.push(Issue::error(
+                        &format!("{path}.interval"),
+                        e,
+                        "write e.g. `10m`",
+                    ));
                 }
             }
             (None, Some(true)) => {}
@@ -520,7 +550,10 @@ impl ApplicationSpec {
                     r.gates.len(),
                     r.groups
                 ),
-                format!("list {} gates, or use `gate` for all", (r.groups - 1).max(0)),
+                format!(
+                    "list {} gates, or use `gate` for all",
+                    (r.groups - 1).max(0)
+                ),
             ));
         }
         for (i, g) in r.gates.iter().enumerate() {
@@ -553,7 +586,11 @@ impl ApplicationSpec {
         if let Some(d) = &r.retain_previous
             && let Err(e) = parse_duration(d)
         {
-            out.push(Issue::error("spec.release.retainPrevious", e, "write e.g. `24h`"));
+            out.push(Issue::error(
+                "spec.release.retainPrevious",
+                e,
+                "write e.g. `24h`",
+            ));
         }
     }
 

@@ -55,7 +55,11 @@ pub(crate) fn render_app(app: &Application, r: &Resolved) -> Vec<Manifest> {
             ..Default::default()
         }));
     }
-    out.push(Manifest::NetworkPolicy(network_policy(app, r, labels.clone())));
+    out.push(Manifest::NetworkPolicy(network_policy(
+        app,
+        r,
+        labels.clone(),
+    )));
     if let Some(e) = &s.expose {
         let port = e
             .port
@@ -109,7 +113,11 @@ fn protocol(p: Protocol) -> &'static str {
 /// Seed 003 §6: only the same product line (plus the lines the spec allows), the ingress
 /// controller when exposed, and Prometheus on the metrics port may connect. With no ports
 /// the policy admits nothing.
-fn network_policy(app: &Application, r: &Resolved, labels: BTreeMap<String, String>) -> NetworkPolicy {
+fn network_policy(
+    app: &Application,
+    r: &Resolved,
+    labels: BTreeMap<String, String>,
+) -> NetworkPolicy {
     let s = &app.spec;
     let all_ports: Vec<NetworkPolicyPort> = s
         .ports
@@ -150,7 +158,10 @@ fn network_policy(app: &Application, r: &Resolved, labels: BTreeMap<String, Stri
         });
     }
     if let Some(e) = &s.expose {
-        let port = e.port.as_deref().or(s.ports.first().map(|p| p.name.as_str()));
+        let port = e
+            .port
+            .as_deref()
+            .or(s.ports.first().map(|p| p.name.as_str()));
         let ports: Vec<NetworkPolicyPort> = s
             .ports
             .iter()

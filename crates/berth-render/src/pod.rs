@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use berth_model::{Application, Probe, Protocol, Resolved, WhenUnsatisfiable};
 use k8s_openapi::api::core::v1::{
     Affinity, Capabilities, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvVar, EnvVarSource, ExecAction, HTTPGetAction, Lifecycle, LifecycleHandler,
-    NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PodSecurityContext, PodSpec,
-    PodTemplateSpec, PreferredSchedulingTerm, Probe as KProbe, ResourceRequirements,
-    SeccompProfile, SecretKeySelector, SecurityContext, SleepAction, TCPSocketAction, Toleration,
+    EnvVar, EnvVarSource, ExecAction, HTTPGetAction, Lifecycle, LifecycleHandler, NodeAffinity,
+    NodeSelectorRequirement, NodeSelectorTerm, PodSecurityContext, PodSpec, PodTemplateSpec,
+    PreferredSchedulingTerm, Probe as KProbe, ResourceRequirements, SeccompProfile,
+    SecretKeySelector, SecurityContext, SleepAction, TCPSocketAction, Toleration,
     TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as KQuantity;
@@ -152,16 +152,19 @@ pub(crate) fn pod_template(app: &Application, r: &Resolved) -> PodTemplateSpec {
             affinity: node_affinity(app),
             topology_spread_constraints: Some(spread(r)),
             tolerations: Some(
-                ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]
-                    .into_iter()
-                    .map(|key| Toleration {
-                        key: Some(key.into()),
-                        operator: Some("Exists".into()),
-                        effect: Some("NoExecute".into()),
-                        toleration_seconds: Some(r.not_ready_toleration_seconds),
-                        value: None,
-                    })
-                    .collect(),
+                [
+                    "node.kubernetes.io/not-ready",
+                    "node.kubernetes.io/unreachable",
+                ]
+                .into_iter()
+                .map(|key| Toleration {
+                    key: Some(key.into()),
+                    operator: Some("Exists".into()),
+                    effect: Some("NoExecute".into()),
+                    toleration_seconds: Some(r.not_ready_toleration_seconds),
+                    value: None,
+                })
+                .collect(),
             ),
             ..Default::default()
         }),
@@ -208,7 +211,10 @@ fn resources(app: &Application, r: &Resolved) -> ResourceRequirements {
     let (cpu_req, mem_req) = if r.request_ratio >= 1.0 {
         (s.cpu.clone(), s.memory.clone())
     } else {
-        (r.cpu_request.to_string(), format_bytes(r.memory_request.units()))
+        (
+            r.cpu_request.to_string(),
+            format_bytes(r.memory_request.units()),
+        )
     };
     ResourceRequirements {
         requests: Some(BTreeMap::from([

@@ -1,0 +1,40 @@
+//! Golden output of every example in `examples/`: a change to rendered manifests shows up
+//! as a snapshot diff to review.
+
+use std::path::Path;
+
+use berth_model::load_applications;
+
+fn render_example(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(file);
+    let text = std::fs::read_to_string(&path).expect("example exists");
+    let (apps, diags) = load_applications(file, &text);
+    assert!(diags.is_empty(), "{file}: {diags:#?}");
+    assert_eq!(apps.len(), 1, "{file}");
+    let objects = berth_render::render(&apps[0], None).expect("renders");
+    berth_render::to_yaml(&objects).expect("serializes")
+}
+
+#[test]
+fn core_jvm_api_renders_guaranteed_slow_start_and_connection_drain() {
+    insta::assert_snapshot!(render_example("order-api.yaml"));
+}
+
+#[test]
+fn standard_frontend_renders_overcommitted_with_spot_preference() {
+    insta::assert_snapshot!(render_example("web-frontend.yaml"));
+}
+
+#[test]
+fn batch_worker_renders_without_ingress_and_with_absolute_cpu_target() {
+    insta::assert_snapshot!(render_example("report-worker.yaml"));
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    for f in ["order-api.yaml", "web-frontend.yaml", "report-worker.yaml"] {
+        assert_eq!(render_example(f), render_example(f), "{f}");
+    }
+}

@@ -1,0 +1,113 @@
+//! Properties every rendered Application keeps, whatever the spec.
+
+use berth_manifest::quantity::Quantity;
+use berth_model::{Application, ApplicationSpec, Port, Protocol, Resources, Shutdown, Tier};
+use berth_render::{Manifest, render};
+use proptest::prelude::*;
+
+fn app(
+    tier: Tier,
+    ports: usize,
+    min: i32,
+    extra: i32,
+    target: Option<i32>,
+    sh: Shutdown,
+) -> Application {
+    let mut spec: ApplicationSpec = serde_json::from_value(serde_json::json!({
+        "image": "registry.example.com/team/app",
+        "version": "1.0.0",
+        "tier": tier,
+        "productLine": "shop",
+        "owner": "team",
+        "resources": {"cpu": "1500m", "memory": "3Gi"},
+    }))
+    .expect("base spec decodes");
+    spec.ports = (0..ports)
+        .map(|i| Port {
+            name: format!("p{i}"),
+            port: 8000 + i as i32,
+            protocol: Protocol::TCP,
+        })
+        .collect();
+    spec.resources = Resources {
+        cpu: "1500m".into(),
+        memory: "3Gi".into(),
+        request_ratio: None,
+        scratch: None,
+    };
+    spec.scaling.min_replicas = Some(min);
+    spec.scaling.max_replicas = Some(min + extra);
+    spec.scaling.target_cpu_utilization = target;
+    spec.shutdown = sh;
+    Application::new("app", spec)
+}
+
+/// Allowed disruptions with every pod healthy, computed as the disruption controller does
+/// (pkg/controller/disruption/disruption.go, getExpectedPodCount + GetScaledValueFromIntOrPercent
+/// with roundUp=true for both fields).
+fn allowed_disruptions(pdb: &k8s_openapi::api::policy::v1::PodDisruptionBudget, n: i32) -> i32 {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let scaled = |v: &IntOrString| match v {
+        IntOrString::Int(i) => *i,
+        IntOrString::String(s) => {
+            let p: i32 = s.trim_end_matches('%').parse().expect("percent");
+            (p * n + 99) / 100
+        }
+    };
+    let spec = pdb.spec.as_ref().expect("spec");
+    let desired_healthy = match (&spec.min_available, &spec.max_unavailable) {
+        (Some(m), _) => scaled(m),
+        (None, Some(u)) => n - scaled(u),
+        (None, None) => n,
+    };
+    (n - desired_healthy).max(0)
+}
+
+fn tier() -> impl Strategy<Value = Tier> {
+    prop_oneof![Just(Tier::Core), Just(Tier::Standard), Just(Tier::Batch)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn budget_never_blocks_a_drain_and_grace_outlasts_shutdown(
+        tier in tier(),
+        ports in 0usize..3,
+        min_extra in 0i32..6,
+        extra in 0i32..40,
+        target in proptest::option::of(50i32..95),
+        drain in 0i32..60,
+        wait in any::<bool>(),
+        conn in 0i32..120,
+        stop in 0i32..120,
+    ) {
+        let min = tier.policy().min_replicas_floor + min_extra;
+        let sh = Shutdown { drain_seconds: drain, wait_for_connections: wait && ports > 0, connection_timeout_seconds: conn, app_stop_seconds: stop };
+        let a = app(tier, ports, min, extra, target, sh.clone());
+        let objects = render(&a, None).expect("valid specs render");
+        let pdb = objects.iter().find_map(|o| match o { Manifest::PodDisruptionBudget(p) => Some(p), _ => None }).expect("a PDB");
+        for n in min..=min + extra {
+            prop_assert!(allowed_disruptions(pdb, n) >= 1, "no disruption allowed at {n} replicas: {:?}", pdb.spec);
+        }
+        let dep = objects.iter().find_map(|o| match o { Manifest::Deployment(d) => Some(d), _ => None }).expect("a Deployment");
+        let spec = dep.spec.as_ref().expect("spec");
+        prop_assert!(spec.replicas.is_none(), "the HPA owns the replica count");
+        let pod = spec.template.spec.as_ref().expect("pod spec");
+        let prestop = i64::from(sh.drain_seconds) + if sh.wait_for_connections { i64::from(sh.connection_timeout_seconds) } else { 0 };
+        let grace = pod.termination_grace_period_seconds.expect("grace set");
+        prop_assert!(grace > prestop + i64::from(sh.app_stop_seconds));
+        let res = pod.containers[0].resources.as_ref().expect("resources");
+        let (req, lim) = (res.requests.as_ref().expect("requests"), res.limits.as_ref().expect("limits"));
+        for r in ["cpu", "memory"] {
+            let rq = Quantity::parse(&req[r].0).expect("request parses");
+            let lq = Quantity::parse(&lim[r].0).expect("limit parses");
+            if tier == Tier::Core { prop_assert_eq!(rq, lq); } else { prop_assert!(rq < lq); }
+        }
+        for o in &objects {
+            let json = o.to_json().expect("json");
+            let name = json["metadata"]["name"].as_str().expect("named");
+            prop_assert!(name.len() <= 63);
+        }
+    }
+}
