@@ -108,6 +108,12 @@ fn walk(node: &Node, schema: &J, path: &FieldPath, at: Pos, out: &mut Vec<Violat
             }
             _ => None,
         };
+        let fix = fix.or_else(|| {
+            Some(match s.get("description").and_then(J::as_str) {
+                Some(d) => format!("write {want} here: {}", first_sentence(d)),
+                None => format!("write {want} here"),
+            })
+        });
         out.push(Violation {
             path: path.clone(),
             pos: at,
@@ -206,6 +212,14 @@ fn walk(node: &Node, schema: &J, path: &FieldPath, at: Pos, out: &mut Vec<Violat
             }
         }
         _ => {}
+    }
+}
+
+fn first_sentence(d: &str) -> &str {
+    let d = d.trim();
+    match d.find(". ") {
+        Some(i) => &d[..=i],
+        None => d,
     }
 }
 

@@ -20,6 +20,7 @@ use crate::tier::Tier;
     status = "ApplicationStatus",
     shortname = "bapp",
     category = "berth",
+    doc = "A service berth manages: one short spec compiled into per-version Deployments, autoscalers and disruption budgets plus a stable Service, NetworkPolicy and Ingress.",
     printcolumn(name = "Tier", type_ = "string", json_path = ".spec.tier"),
     printcolumn(name = "Product", type_ = "string", json_path = ".spec.productLine"),
     printcolumn(

@@ -122,9 +122,13 @@ pub fn to_yaml(objects: &[Manifest]) -> Result<String, RenderError> {
     let mut out = String::new();
     for o in objects {
         let json = o.to_json()?;
-        let yaml = serde_saphyr::to_string(&json).map_err(|e| RenderError::Serialize {
-            what: o.kind().to_string(),
-            message: e.to_string(),
+        // Long one-line strings (shell hooks) stay on one line, as kubectl prints them.
+        let options = serde_saphyr::ser_options! { folded_wrap_chars: 1 << 20 };
+        let yaml = serde_saphyr::to_string_with_options(&json, options).map_err(|e| {
+            RenderError::Serialize {
+                what: o.kind().to_string(),
+                message: e.to_string(),
+            }
         })?;
         out.push_str("---\n");
         out.push_str(&yaml);

@@ -38,3 +38,21 @@ fn rendering_is_deterministic() {
         assert_eq!(render_example(f), render_example(f), "{f}");
     }
 }
+
+#[test]
+fn printed_yaml_reads_back_to_exactly_the_rendered_objects() {
+    for f in ["order-api.yaml", "web-frontend.yaml", "report-worker.yaml"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples")
+            .join(f);
+        let text = std::fs::read_to_string(&path).expect("example exists");
+        let (apps, _) = load_applications(f, &text);
+        let objects = berth_render::render(&apps[0], None).expect("renders");
+        let yaml = berth_render::to_yaml(&objects).expect("serializes");
+        let (read, errors) = berth_manifest::load_objects("rendered.yaml", &yaml);
+        assert!(errors.is_empty(), "{f}: {errors:?}");
+        let want: Vec<_> = objects.iter().map(|o| o.to_json().expect("json")).collect();
+        let got: Vec<_> = read.iter().map(|o| o.node.to_json()).collect();
+        assert_eq!(got, want, "{f}");
+    }
+}

@@ -111,3 +111,67 @@ proptest! {
         }
     }
 }
+
+const SPEC: &str = include_str!("../../../examples/order-api.yaml");
+
+fn token() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("".to_string()),
+        Just("null".to_string()),
+        Just("~".to_string()),
+        Just("-1".to_string()),
+        Just("0".to_string()),
+        Just("99999999999999999999".to_string()),
+        Just("1e400".to_string()),
+        Just("[a, b]".to_string()),
+        Just("{a: 1}".to_string()),
+        Just("'unterminated".to_string()),
+        Just("*alias".to_string()),
+        Just("&anchor x".to_string()),
+        Just("{{ .Values.x }}".to_string()),
+        Just("0.0001".to_string()),
+        Just("\u{0}".to_string()),
+        "[a-zA-Z0-9:/._-]{0,12}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Whatever a user writes into any field, berth answers with diagnostics or manifests,
+    /// never a panic; and whatever loads without errors renders.
+    #[test]
+    fn any_edit_of_a_spec_gives_diagnostics_or_manifests_never_a_panic(
+        line in 0usize..80,
+        tok in token(),
+        replace_key in any::<bool>(),
+    ) {
+        let lines: Vec<&str> = SPEC.lines().collect();
+        let idx = line % lines.len();
+        let edited: Vec<String> = lines.iter().enumerate().map(|(i, l)| {
+            if i != idx { return l.to_string(); }
+            match l.split_once(':') {
+                Some((k, _)) if !replace_key => format!("{k}: {tok}"),
+                Some((k, v)) => format!("{}{tok}:{v}", &k[..k.len() - k.trim_start().len()]),
+                None => format!("{l}{tok}"),
+            }
+        }).collect();
+        let text = edited.join("\n");
+        let (apps, diags) = berth_model::load_applications("fuzz.yaml", &text);
+        for d in &diags {
+            prop_assert!(!d.message.is_empty());
+            prop_assert!(d.pos.line >= 1);
+        }
+        for a in &apps {
+            match render(a, None) {
+                Ok(objs) => { berth_render::to_yaml(&objs).expect("serializes"); }
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics_the_loader(text in "\\PC{0,200}") {
+        let _ = berth_model::load_applications("fuzz.yaml", &text);
+    }
+}
