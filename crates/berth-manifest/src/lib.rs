@@ -12,6 +12,9 @@
 //!
 //! This crate reads; it must not decide anything about what it reads.
 
+mod fast;
+#[cfg(test)]
+mod fast_tests;
 mod load;
 mod node;
 mod path;

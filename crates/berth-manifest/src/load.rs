@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use granit_parser::{Event, Marker, Parser, ScalarStyle};
+use granit_parser::{Event, Marker, Parser, ScalarStyle, StructureStyle};
 
 use crate::node::{Entry, Map, Node, Pos, Value, resolve_plain};
 
@@ -146,44 +146,164 @@ pub fn decode_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError
 
 /// Reads every document of a YAML/JSON stream as a tree. Empty documents are skipped; a
 /// document that fails to parse yields an error and reading goes on with the next one.
+///
+/// Documents are split at their `---` markers and each goes through [`crate::fast`] first;
+/// what the fast path declines goes through the full YAML parser.
 pub fn load_documents(file: &str, text: &str) -> (Vec<(usize, Node)>, Vec<LoadError>) {
+    let Some(chunks) = split_documents(text) else {
+        return parse_documents(file, text, 0, 0);
+    };
+    let mut docs = Vec::new();
+    let mut errors = Vec::new();
+    for c in chunks {
+        let body = &text[c.body..c.end];
+        match crate::fast::parse(body, c.body_line) {
+            Some(crate::fast::Parsed::Node(node)) => docs.push((c.index, node)),
+            Some(crate::fast::Parsed::Empty) => {}
+            None => {
+                let (d, e) =
+                    parse_documents(file, &text[c.start..c.end], c.start_line - 1, c.index);
+                docs.extend(d);
+                errors.extend(e);
+            }
+        }
+    }
+    (docs, errors)
+}
+
+/// One document of a stream, by byte ranges.
+struct Chunk {
+    /// Document index in the stream.
+    index: usize,
+    /// Whether it starts with a `---` line.
+    explicit: bool,
+    /// Start of the chunk (its `---` line, if any).
+    start: usize,
+    /// 1-based line of `start`.
+    start_line: u32,
+    /// Start of the content after the `---` line.
+    body: usize,
+    /// 1-based line of `body`.
+    body_line: u32,
+    /// End of the chunk.
+    end: usize,
+}
+
+/// Splits a stream at `---` lines, numbering documents as the YAML parser does; `None` when
+/// the stream uses anything that makes splitting by lines unsafe (directives, `...`, content
+/// on a `---` line).
+fn split_documents(text: &str) -> Option<Vec<Chunk>> {
+    let mut chunks = Vec::new();
+    let mut cur = Chunk {
+        index: 0,
+        explicit: false,
+        start: 0,
+        start_line: 1,
+        body: 0,
+        body_line: 1,
+        end: text.len(),
+    };
+    let mut first_has_content = false;
+    let mut offset = 0;
+    for (line_no, line) in (1u32..).zip(text.split_inclusive('\n')) {
+        let l = line.trim_end_matches(['\n', '\r']);
+        if l.starts_with('%') || l.starts_with("...") {
+            return None;
+        }
+        if l == "---" || l.starts_with("--- ") || l.starts_with("---\t") {
+            let after = l[3..].trim();
+            if !(after.is_empty() || after.starts_with('#')) {
+                return None;
+            }
+            cur.end = offset;
+            let keep = cur.explicit || first_has_content;
+            let next_index = if keep { cur.index + 1 } else { cur.index };
+            if keep {
+                chunks.push(cur);
+            }
+            cur = Chunk {
+                index: next_index,
+                explicit: true,
+                start: offset,
+                start_line: line_no,
+                body: offset + line.len(),
+                body_line: line_no + 1,
+                end: text.len(),
+            };
+        } else if !cur.explicit && !first_has_content {
+            let t = l.trim_start();
+            first_has_content = !(t.is_empty() || t.starts_with('#'));
+        }
+        offset += line.len();
+    }
+    cur.end = text.len();
+    if cur.explicit || first_has_content {
+        chunks.push(cur);
+    }
+    Some(chunks)
+}
+
+/// The full YAML parser over `text`, whose first line is line `line_offset + 1` of the file
+/// and whose first document is document `doc_offset`.
+pub(crate) fn parse_documents(
+    file: &str,
+    text: &str,
+    line_offset: u32,
+    doc_offset: usize,
+) -> (Vec<(usize, Node)>, Vec<LoadError>) {
     let mut docs = Vec::new();
     let mut errors = Vec::new();
     let mut parser = Parser::new_from_str(text);
-    let mut builder = Builder::default();
-    let mut doc_index: Option<usize> = None;
+    let mut builder = Builder::new();
+    // The document being read, and the index the next one gets. A document that fails
+    // before its start event is still counted, so later documents keep their numbers.
+    let mut current: Option<usize> = None;
+    // The document that just ended: junk after its end is reported as part of it.
+    let mut ended: Option<usize> = None;
+    let mut next_index = 0usize;
     while let Some(next) = parser.next_event() {
         let step = next
-            .map_err(|e| (pos(e.marker()), syntax_message(&e.info())))
+            .map_err(|e| (pos(e.marker(), line_offset), syntax_message(&e.info())))
             .and_then(|(event, span)| match event {
                 Event::DocumentStart(..) => {
-                    doc_index = Some(doc_index.map_or(0, |d| d + 1));
-                    builder = Builder::default();
+                    ended = None;
+                    current = Some(next_index);
+                    next_index += 1;
+                    builder = Builder::new();
                     Ok(None)
                 }
-                Event::DocumentEnd => Ok(builder.root.take()),
+                Event::DocumentEnd => {
+                    ended = current;
+                    Ok(builder.root.take())
+                }
                 Event::StreamStart | Event::StreamEnd => Ok(None),
-                other => builder.event(other, pos(&span.start)).map(|()| None),
+                other => builder
+                    .event(other, pos(&span.start, line_offset))
+                    .map(|()| None),
             });
         match step {
             Ok(Some(root)) => {
                 if !root.is_null() {
-                    docs.push((doc_index.unwrap_or(0), root));
+                    docs.push((doc_offset + current.unwrap_or(0), root));
                 }
+                current = None;
             }
             Ok(None) => {}
             Err((at, message)) => {
-                let d = doc_index.unwrap_or(0);
+                let d = current.take().or(ended.take()).unwrap_or_else(|| {
+                    next_index += 1;
+                    next_index - 1
+                });
                 errors.push(LoadError {
                     file: file.to_string(),
-                    document: Some(d),
+                    document: Some(doc_offset + d),
                     pos: at,
                     message,
                     hint: template_hint(text).or_else(|| {
                         Some("fix the YAML syntax at this position; `yamllint` shows more".into())
                     }),
                 });
-                builder = Builder::default();
+                builder = Builder::new();
                 match parser.proceed_next_document() {
                     Ok(true) => {}
                     Ok(false) | Err(_) => break,
@@ -327,9 +447,9 @@ fn syntax_message(info: &str) -> String {
     format!("invalid YAML: {info}")
 }
 
-fn pos(m: &Marker) -> Pos {
+fn pos(m: &Marker, line_offset: u32) -> Pos {
     Pos {
-        line: m.line() as u32,
+        line: m.line() as u32 + line_offset,
         col: m.col() as u32 + 1,
     }
 }
@@ -339,6 +459,7 @@ enum Frame {
         pos: Pos,
         items: Vec<Node>,
         anchor: usize,
+        block: bool,
     },
     Map {
         pos: Pos,
@@ -349,7 +470,6 @@ enum Frame {
     },
 }
 
-#[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
     root: Option<Node>,
@@ -360,6 +480,15 @@ struct Builder {
 type Step = Result<(), (Pos, String)>;
 
 impl Builder {
+    fn new() -> Self {
+        Self {
+            stack: Vec::new(),
+            root: None,
+            anchors: HashMap::new(),
+            alias_nodes: 0,
+        }
+    }
+
     fn event(&mut self, event: Event<'_>, at: Pos) -> Step {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
@@ -373,10 +502,11 @@ impl Builder {
                 };
                 self.complete(Node::new(at, value), anchor)
             }
-            Event::SequenceStart(_, anchor, _) => self.open(Frame::Seq {
+            Event::SequenceStart(style, anchor, _) => self.open(Frame::Seq {
                 pos: at,
                 items: Vec::new(),
                 anchor,
+                block: style == StructureStyle::Block,
             }),
             Event::MappingStart(_, anchor, _) => self.open(Frame::Map {
                 pos: at,
@@ -390,7 +520,19 @@ impl Builder {
                     return Err((at, "unbalanced end of collection".into()));
                 };
                 let (node, anchor) = match frame {
-                    Frame::Seq { pos, items, anchor } => {
+                    Frame::Seq {
+                        pos,
+                        items,
+                        anchor,
+                        block,
+                    } => {
+                        // A block sequence is located at its first item: the parser's own
+                        // start marker for a sequence under a key varies with comments and
+                        // indentation, and the item is what a user looks for.
+                        let pos = match items.first() {
+                            Some(first) if block => first.pos,
+                            _ => pos,
+                        };
                         (Node::new(pos, Value::Seq(items)), anchor)
                     }
                     Frame::Map {

@@ -68,7 +68,13 @@ fn tier() -> impl Strategy<Value = Tier> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        // Deterministic: the same cases on every run and machine.
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x0062_6572_7468),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn budget_never_blocks_a_drain_and_grace_outlasts_shutdown(
@@ -136,7 +142,13 @@ fn token() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        // Deterministic: the same cases on every run and machine.
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x0062_6572_7468),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     /// Whatever a user writes into any field, berth answers with diagnostics or manifests,
     /// never a panic; and whatever loads without errors renders.
