@@ -268,9 +268,23 @@ pub struct Scaling {
     /// Target CPU use per pod as an absolute quantity (`700m`); immune to sidecars.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_cpu_average: Option<String>,
+    /// Target of a per-pod custom metric (requests per second, queue depth) served by a
+    /// metrics adapter; steadier than CPU for services with GC or cron spikes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<PodMetric>,
     /// How fast to scale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub behavior: Option<ScalingBehavior>,
+}
+
+/// A per-pod custom metric and its target average.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodMetric {
+    /// Metric name as the custom metrics API serves it (`http_requests_per_second`).
+    pub name: String,
+    /// Target average per pod, as a quantity (`100`, `500m`).
+    pub target_average: String,
 }
 
 /// Scaling speed limits (HPA `behavior`).

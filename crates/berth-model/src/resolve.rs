@@ -52,13 +52,20 @@ pub enum ResolveError {
     },
 }
 
-/// How the HPA measures CPU.
+/// What the HPA scales on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CpuTarget {
     /// Percent of the main container's CPU request.
     Utilization(i32),
     /// Absolute CPU per pod.
     Average(Quantity),
+    /// A per-pod custom metric and its target average.
+    Metric {
+        /// Metric name.
+        name: String,
+        /// Target average per pod.
+        average: Quantity,
+    },
 }
 
 /// The disruption budget berth derives from the autoscaling target.
@@ -182,14 +189,18 @@ impl Application {
         let s = &spec.scaling;
         let min_replicas = s.min_replicas.unwrap_or(policy.min_replicas);
         let max_replicas = s.max_replicas.unwrap_or(min_replicas * 4).max(min_replicas);
-        let cpu_target = match (&s.target_cpu_average, s.target_cpu_utilization) {
-            (Some(a), _) => CpuTarget::Average(q(a)),
-            (None, Some(u)) => CpuTarget::Utilization(u),
-            (None, None) => CpuTarget::Utilization(policy.target_cpu),
+        let cpu_target = match (&s.metric, &s.target_cpu_average, s.target_cpu_utilization) {
+            (Some(m), _, _) => CpuTarget::Metric {
+                name: m.name.clone(),
+                average: q(&m.target_average),
+            },
+            (None, Some(a), _) => CpuTarget::Average(q(a)),
+            (None, None, Some(u)) => CpuTarget::Utilization(u),
+            (None, None, None) => CpuTarget::Utilization(policy.target_cpu),
         };
         let target_pct = match cpu_target {
             CpuTarget::Utilization(u) => u,
-            CpuTarget::Average(_) => policy.target_cpu,
+            CpuTarget::Average(_) | CpuTarget::Metric { .. } => policy.target_cpu,
         };
         let b = s.behavior.clone().unwrap_or_default();
 

@@ -379,12 +379,31 @@ impl ApplicationSpec {
                 format!("set `maxReplicas:` to at least {min}"),
             ));
         }
-        if s.target_cpu_utilization.is_some() && s.target_cpu_average.is_some() {
+        let targets = s.target_cpu_utilization.is_some() as u8
+            + s.target_cpu_average.is_some() as u8
+            + s.metric.is_some() as u8;
+        if targets > 1 {
             out.push(Issue::error(
                 "spec.scaling",
-                "both `targetCPUUtilization` and `targetCPUAverage` are set",
-                "keep one target: a percentage of requests or an absolute CPU quantity",
+                "more than one of `targetCpuUtilization`, `targetCpuAverage` and `metric` is set",
+                "keep one target: a percentage of requests, an absolute CPU quantity, or a custom metric",
             ));
+        }
+        if let Some(m) = &s.metric {
+            if m.name.is_empty() || m.name.contains(char::is_whitespace) {
+                out.push(Issue::error(
+                    "spec.scaling.metric.name",
+                    format!("{:?} is not a metric name", m.name),
+                    "use the name the custom metrics API serves, e.g. `http_requests_per_second`",
+                ));
+            }
+            if let Err(e) = Quantity::parse(&m.target_average) {
+                out.push(Issue::error(
+                    "spec.scaling.metric.targetAverage",
+                    e.to_string(),
+                    "write the per-pod target as a quantity, e.g. `100` or `500m`",
+                ));
+            }
         }
         if let Some(t) = s.target_cpu_utilization {
             let (lo, hi) = policy.target_cpu_range;

@@ -131,7 +131,7 @@ const CASES: &[Case] = &[
             "  scaling: {targetCpuUtilization: 85, targetCpuAverage: 300m}\n  resources:",
         ),
         path: "spec.scaling",
-        message: "both",
+        message: "more than one of",
         severity: Severity::Error,
     },
     Case {

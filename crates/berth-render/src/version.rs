@@ -7,7 +7,7 @@ use k8s_openapi::api::apps::v1::{
 use k8s_openapi::api::autoscaling::v2::{
     ContainerResourceMetricSource, CrossVersionObjectReference, HPAScalingPolicy, HPAScalingRules,
     HorizontalPodAutoscaler, HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerSpec,
-    MetricSpec, MetricTarget,
+    MetricIdentifier, MetricSpec, MetricTarget, PodsMetricSource,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as KQuantity;
@@ -48,15 +48,41 @@ pub(crate) fn render_version(app: &Application, r: &Resolved) -> Vec<Manifest> {
         ..Default::default()
     };
 
-    let target = match &r.cpu_target {
-        CpuTarget::Utilization(u) => MetricTarget {
+    // Seed 003 §2.1.1: a Pod-level utilization adds sidecar usage to the app's; measuring
+    // the app container alone keeps the target honest.
+    let cpu = |target| MetricSpec {
+        type_: "ContainerResource".into(),
+        container_resource: Some(ContainerResourceMetricSource {
+            container: CONTAINER.into(),
+            name: "cpu".into(),
+            target,
+        }),
+        ..Default::default()
+    };
+    let metric = match &r.cpu_target {
+        CpuTarget::Utilization(u) => cpu(MetricTarget {
             type_: "Utilization".into(),
             average_utilization: Some(*u),
             ..Default::default()
-        },
-        CpuTarget::Average(q) => MetricTarget {
+        }),
+        CpuTarget::Average(q) => cpu(MetricTarget {
             type_: "AverageValue".into(),
             average_value: Some(KQuantity(q.to_string())),
+            ..Default::default()
+        }),
+        CpuTarget::Metric { name, average } => MetricSpec {
+            type_: "Pods".into(),
+            pods: Some(PodsMetricSource {
+                metric: MetricIdentifier {
+                    name: name.clone(),
+                    selector: None,
+                },
+                target: MetricTarget {
+                    type_: "AverageValue".into(),
+                    average_value: Some(KQuantity(average.to_string())),
+                    ..Default::default()
+                },
+            }),
             ..Default::default()
         },
     };
@@ -70,17 +96,7 @@ pub(crate) fn render_version(app: &Application, r: &Resolved) -> Vec<Manifest> {
             },
             min_replicas: Some(r.min_replicas),
             max_replicas: r.max_replicas,
-            // Seed 003 §2.1.1: a Pod-level utilization adds sidecar usage to the app's;
-            // measuring the app container alone keeps the target honest.
-            metrics: Some(vec![MetricSpec {
-                type_: "ContainerResource".into(),
-                container_resource: Some(ContainerResourceMetricSource {
-                    container: CONTAINER.into(),
-                    name: "cpu".into(),
-                    target,
-                }),
-                ..Default::default()
-            }]),
+            metrics: Some(vec![metric]),
             // Seed 003 §2.4.2: bounded scaling speed stops replica counts from oscillating.
             behavior: Some(HorizontalPodAutoscalerBehavior {
                 scale_up: Some(HPAScalingRules {

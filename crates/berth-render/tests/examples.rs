@@ -56,3 +56,32 @@ fn printed_yaml_reads_back_to_exactly_the_rendered_objects() {
         assert_eq!(got, want, "{f}");
     }
 }
+
+#[test]
+fn a_custom_metric_target_renders_a_pods_metric_and_keeps_the_tier_budget() {
+    let text = "apiVersion: berth.dev/v1alpha1\nkind: Application\nmetadata: {name: rec}\nspec:\n  image: r.example.com/rec:1.0.0\n  tier: standard\n  productLine: ads\n  owner: t\n  ports: [{name: http, port: 8080}]\n  resources: {cpu: \"1\", memory: 1Gi}\n  scaling: {minReplicas: 3, metric: {name: http_requests_per_second, targetAverage: \"150\"}}\n";
+    let (apps, diags) = load_applications("rec.yaml", text);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let objects = berth_render::render(&apps[0], None).expect("renders");
+    let json: Vec<_> = objects.iter().map(|o| o.to_json().expect("json")).collect();
+    let hpa = json
+        .iter()
+        .find(|o| o["kind"] == "HorizontalPodAutoscaler")
+        .expect("an HPA");
+    assert_eq!(hpa["spec"]["metrics"][0]["type"], "Pods");
+    assert_eq!(
+        hpa["spec"]["metrics"][0]["pods"]["metric"]["name"],
+        "http_requests_per_second"
+    );
+    assert_eq!(
+        hpa["spec"]["metrics"][0]["pods"]["target"]["averageValue"],
+        "150"
+    );
+    // Standard tier target 80 → keep 85%; at 3 replicas ceil(2.55)=3 leaves no disruption,
+    // so the budget is written as maxUnavailable 15% (ceil(0.45)=1).
+    let pdb = json
+        .iter()
+        .find(|o| o["kind"] == "PodDisruptionBudget")
+        .expect("a PDB");
+    assert_eq!(pdb["spec"]["maxUnavailable"], "15%");
+}
