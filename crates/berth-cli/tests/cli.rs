@@ -150,3 +150,156 @@ fn validate_reports_counts_and_exit_status() {
     let out = berth(&["validate", file.to_str().expect("utf-8 path")], None);
     assert_eq!(out.status.code(), Some(2));
 }
+
+const BAD: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: nginx
+        ports: [{containerPort: 80}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: shop}
+spec:
+  minAvailable: 65%
+  selector: {matchLabels: {app: web}}
+";
+
+#[test]
+fn the_doctor_finds_nothing_in_what_berth_renders() {
+    let rendered = berth(&[&["render"][..], &EXAMPLES[..]].concat(), None);
+    assert!(rendered.status.success());
+    let out = berth(
+        &["doctor", "-", "-o", "json", "--fail-on", "info"],
+        Some(&text(&rendered.stdout)),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["summary"]["objects"], 20);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn doctor_exit_status_follows_fail_on() {
+    let file = scratch("bad.yaml", BAD);
+    let path = file.to_str().expect("utf-8 path");
+    let out = berth(&["doctor", path], None);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "errors reach the default --fail-on error"
+    );
+    let table = text(&out.stdout);
+    assert!(table.contains("pdb-blocks-eviction"), "{table}");
+    assert!(
+        table.contains("minAvailable 65% of 2 rounds up to 2"),
+        "{table}"
+    );
+    let json = berth(&["doctor", path, "-o", "json"], None);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let pdb = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "pdb-blocks-eviction")
+        .expect("the PDB finding");
+    assert_eq!(
+        (pdb["line"].as_u64(), pdb["path"].as_str()),
+        (Some(19), Some("spec.minAvailable"))
+    );
+    let suppressed = BAD.replace(
+        "metadata: {name: web, namespace: shop}\nspec:\n  minAvailable",
+        "metadata: {name: web, namespace: shop, annotations: {berth.dev/ignore: pdb-blocks-eviction}}\nspec:\n  minAvailable",
+    );
+    let file = scratch("suppressed.yaml", &suppressed);
+    let out = berth(
+        &["doctor", file.to_str().expect("utf-8 path"), "-o", "json"],
+        None,
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        !text(&out.stdout).contains("pdb-blocks-eviction\""),
+        "suppressed by annotation"
+    );
+    assert_eq!(report["summary"]["suppressed"], 1);
+    let bad_flag = berth(&["doctor", path, "--fail-on", "critical"], None);
+    assert_eq!(bad_flag.status.code(), Some(2));
+    assert!(
+        text(&bad_flag.stderr).contains("valid values"),
+        "{}",
+        text(&bad_flag.stderr)
+    );
+}
+
+#[test]
+fn one_broken_file_does_not_hide_the_findings_in_the_others() {
+    let dir = std::env::temp_dir().join(format!("berth-cli-mixed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("a-junk.yaml"), b"\x00\x01\x02junk").expect("junk");
+    std::fs::write(
+        dir.join("b-helm.yaml"),
+        "apiVersion: v1\nkind: Service\nspec:\n  ports: {{ .Values.ports }}\n",
+    )
+    .expect("helm");
+    std::fs::write(dir.join("c-bad.yaml"), BAD).expect("bad");
+    let out = berth(&["doctor", dir.to_str().expect("utf-8 path")], None);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "unreadable input wins the exit status"
+    );
+    assert!(
+        text(&out.stdout).contains("pdb-blocks-eviction"),
+        "{}",
+        text(&out.stdout)
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("a-junk.yaml:1:1") && err.contains("binary"),
+        "{err}"
+    );
+    assert!(
+        err.contains("b-helm.yaml:4") && err.contains("helm template"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sarif_output_is_sarif_2_1_0_with_rules_and_locations() {
+    let file = scratch("sarif.yaml", BAD);
+    let out = berth(
+        &["doctor", file.to_str().expect("utf-8 path"), "-o", "sarif"],
+        None,
+    );
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "berth");
+    assert!(
+        run["tool"]["driver"]["rules"]
+            .as_array()
+            .is_some_and(|r| r.len() >= 21)
+    );
+    let result = &run["results"][0];
+    assert!(result["ruleId"].is_string());
+    assert!(result["locations"][0]["physicalLocation"]["region"]["startLine"].is_u64());
+}
+
+#[test]
+fn clap_definitions_are_consistent() {
+    // Catches conflicting flags (such as a second `--version`) before a user does.
+    let out = berth(&["--help"], None);
+    assert!(out.status.success());
+    for sub in ["render", "validate", "doctor", "crd"] {
+        let out = berth(&[sub, "--help"], None);
+        assert!(out.status.success(), "{sub}: {}", text(&out.stderr));
+    }
+}
