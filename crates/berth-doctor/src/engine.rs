@@ -181,14 +181,10 @@ pub(crate) fn run(objects: &[Object]) -> Outcome {
 
 /// `key: value` text for a fix, quoting strings that YAML would read as something else.
 pub(crate) fn yaml_scalar(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
-        && !matches!(
-            s,
-            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~"
-        )
-        && s.parse::<f64>().is_err();
+    let plain = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+        && berth_manifest::plain_reads_as_string(s);
     if plain {
         s.to_string()
     } else {
@@ -228,6 +224,9 @@ mod tests {
         assert_eq!(yaml_scalar("/ready"), "/ready");
         assert_eq!(yaml_scalar("8080"), "\"8080\"");
         assert_eq!(yaml_scalar("true"), "\"true\"");
+        // kubectl reads YAML 1.1: these would turn into a boolean and an octal number.
+        assert_eq!(yaml_scalar("y"), "\"y\"");
+        assert_eq!(yaml_scalar("0644"), "\"0644\"");
         assert_eq!(yaml_scalar("a b"), "\"a b\"");
     }
 
@@ -235,13 +234,13 @@ mod tests {
     fn nodes_print_as_yaml_flow() {
         let (objs, errs) = berth_manifest::load_objects(
             "t.yaml",
-            "apiVersion: v1\nkind: X\nh: {path: /livez, port: http, n: [1, 'on']}\n",
+            "apiVersion: v1\nkind: X\nh: {path: /livez, port: http, m: [1, 'on']}\n",
         );
         assert!(errs.is_empty(), "{errs:?}");
         let h = objs[0].node.get("h").map(flow);
         assert_eq!(
             h.as_deref(),
-            Some("{path: /livez, port: http, n: [1, \"on\"]}")
+            Some("{path: /livez, port: http, m: [1, \"on\"]}")
         );
     }
 }

@@ -265,7 +265,7 @@ fn suppressions_hide_named_rules_and_are_counted() {
 fn findings_are_ordered_by_file_document_item_line_and_rule_whatever_the_input_order() {
     let a = load(
         "a.yaml",
-        &format!("{}---\n{}", web("x", "", ""), web("y", "", "")),
+        &format!("{}---\n{}", web("x", "", ""), web("y2", "", "")),
     );
     let b = load("b.yaml", &web("z", "", ""));
     let forward: Vec<Object> = a.iter().chain(b.iter()).cloned().collect();

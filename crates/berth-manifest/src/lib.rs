@@ -22,5 +22,5 @@ pub mod quantity;
 pub mod schema;
 
 pub use load::{LoadError, Object, decode_text, load_bytes, load_documents, load_objects};
-pub use node::{Entry, Map, Node, Pos, Value};
+pub use node::{Entry, Map, Node, Pos, Value, plain_reads_as_string};
 pub use path::{FieldPath, Seg};

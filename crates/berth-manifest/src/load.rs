@@ -464,7 +464,8 @@ enum Frame {
     Map {
         pos: Pos,
         entries: Vec<Entry>,
-        key: Option<(String, Pos)>,
+        /// The pending key, and whether it was written plain (only a plain `<<` merges).
+        key: Option<(String, Pos, bool)>,
         merges: Vec<Node>,
         anchor: usize,
     },
@@ -475,6 +476,8 @@ struct Builder {
     root: Option<Node>,
     anchors: HashMap<usize, Node>,
     alias_nodes: usize,
+    /// Whether the scalar being completed was written plain and untagged.
+    plain_scalar: bool,
 }
 
 type Step = Result<(), (Pos, String)>;
@@ -486,6 +489,7 @@ impl Builder {
             root: None,
             anchors: HashMap::new(),
             alias_nodes: 0,
+            plain_scalar: false,
         }
     }
 
@@ -500,6 +504,7 @@ impl Builder {
                     (ScalarStyle::Plain, _) => resolve_plain(&text),
                     _ => Value::Str(text.into_owned()),
                 };
+                self.plain_scalar = style == ScalarStyle::Plain && tag_suffix.is_none();
                 self.complete(Node::new(at, value), anchor)
             }
             Event::SequenceStart(style, anchor, _) => self.open(Frame::Seq {
@@ -579,6 +584,7 @@ impl Builder {
     }
 
     fn complete(&mut self, node: Node, anchor: usize) -> Step {
+        let plain = std::mem::take(&mut self.plain_scalar);
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
@@ -610,11 +616,11 @@ impl Builder {
                         }
                         other => Node::new(node.pos, other).scalar_text().unwrap_or_default(),
                     };
-                    *key = Some((text, node.pos));
+                    *key = Some((text, node.pos, plain));
                     Ok(())
                 }
-                Some((k, key_pos)) => {
-                    if k == "<<" {
+                Some((k, key_pos, plain_key)) => {
+                    if k == "<<" && plain_key {
                         merges.push(node);
                         return Ok(());
                     }
@@ -747,6 +753,17 @@ mod tests {
         assert!(errs.is_empty(), "{errs:?}");
         assert_eq!(objs[0].annotation("a"), Some("1"));
         assert_eq!(objs[0].annotation("b"), Some("2"));
+    }
+
+    #[test]
+    fn only_a_plain_merge_key_merges() {
+        let text = "apiVersion: v1\nkind: ConfigMap\ndata:\n  '<<': literal\n";
+        let (objs, errs) = load_objects("q.yaml", text);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(
+            objs[0].node.path(&["data", "<<"]).and_then(Node::as_str),
+            Some("literal")
+        );
     }
 
     #[test]

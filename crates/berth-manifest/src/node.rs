@@ -258,13 +258,21 @@ impl Node {
     }
 }
 
-/// Resolves a plain scalar by the YAML 1.2 core schema (what kubectl's YAML reader agrees
-/// with for every value Kubernetes objects carry).
+/// Resolves a plain scalar the way kubectl does.
+///
+/// kubectl reads YAML through `sigs.k8s.io/yaml`, whose decoder is a fork of go-yaml v2: YAML
+/// 1.1 rules (`resolve.go`). So `yes`, `on` and `y` are booleans, `0644` is octal (420),
+/// `1_000` is 1000, and timestamps stay strings. Reading values as the API server will
+/// receive them is what lets berth warn that `enabled: yes` in a label is not a string.
 pub(crate) fn resolve_plain(text: &str) -> Value {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Value::Bool(true);
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Value::Bool(false);
+        }
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
             return Value::Float(f64::INFINITY);
         }
@@ -273,38 +281,69 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
         _ => {}
     }
     let first = text.as_bytes()[0];
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return Value::Str(text.to_string());
-    }
-    if let Some(hex) = text.strip_prefix("0x")
-        && let Ok(i) = i64::from_str_radix(hex, 16)
-    {
-        return Value::Int(i);
-    }
-    if let Some(oct) = text.strip_prefix("0o")
-        && let Ok(i) = i64::from_str_radix(oct, 8)
-    {
-        return Value::Int(i);
-    }
-    if is_decimal_int(text) {
-        return match text.parse::<i64>() {
-            Ok(i) => Value::Int(i),
-            Err(_) => text
-                .parse::<f64>()
-                .map_or_else(|_| Value::Str(text.to_string()), Value::Float),
+    if first == b'.' {
+        return match text.parse::<f64>() {
+            Ok(f) if is_float(text) => Value::Float(f),
+            _ => Value::Str(text.to_string()),
         };
     }
-    if is_float(text)
-        && let Ok(f) = text.parse::<f64>()
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+')) {
+        return Value::Str(text.to_string());
+    }
+    let plain: std::borrow::Cow<'_, str> = if text.contains('_') {
+        text.replace('_', "").into()
+    } else {
+        text.into()
+    };
+    if let Some(i) = parse_go_int(&plain) {
+        return match i64::try_from(i) {
+            Ok(v) => Value::Int(v),
+            Err(_) => Value::Float(i as f64),
+        };
+    }
+    if is_float(&plain)
+        && let Ok(f) = plain.parse::<f64>()
     {
         return Value::Float(f);
     }
     Value::Str(text.to_string())
 }
 
-fn is_decimal_int(t: &str) -> bool {
-    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+/// Whether `text` written without quotes reads back as that same string (not a number,
+/// boolean or null) under kubectl's YAML rules; when not, it must be quoted.
+pub fn plain_reads_as_string(text: &str) -> bool {
+    !text.is_empty() && resolve_plain(text) == Value::Str(text.to_string())
+}
+
+/// `strconv.ParseInt(s, 0, 64)` and `ParseUint`: an optional sign, then `0x`, `0b`, `0o` or
+/// a leading `0` (octal) prefix, or decimal digits.
+fn parse_go_int(s: &str) -> Option<i128> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (radix, digits) = if let Some(d) = body.strip_prefix("0x").or(body.strip_prefix("0X")) {
+        (16, d)
+    } else if let Some(d) = body.strip_prefix("0b").or(body.strip_prefix("0B")) {
+        (2, d)
+    } else if let Some(d) = body.strip_prefix("0o").or(body.strip_prefix("0O")) {
+        (8, d)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (8, &body[1..])
+    } else {
+        (10, body)
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| (b as char).is_digit(radix)) {
+        return None;
+    }
+    let v = i128::from(u64::from_str_radix(digits, radix).ok()?);
+    // ParseInt takes -2^63..2^63-1; ParseUint takes what is left up to 2^64-1.
+    if neg {
+        (v <= 1 << 63).then_some(-v)
+    } else {
+        Some(v)
+    }
 }
 
 /// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
@@ -341,13 +380,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_scalars_resolve_by_the_core_schema() {
+    fn plain_scalars_resolve_as_kubectl_reads_them() {
+        // go-yaml v2 resolve.go, which sigs.k8s.io/yaml (and so kubectl) decodes with.
         let cases: &[(&str, Value)] = &[
             ("~", Value::Null),
             ("true", Value::Bool(true)),
             ("False", Value::Bool(false)),
-            // YAML 1.1 booleans are strings under 1.2's core schema.
-            ("yes", Value::Str("yes".into())),
+            ("yes", Value::Bool(true)),
+            ("on", Value::Bool(true)),
+            ("N", Value::Bool(false)),
+            ("OFF", Value::Bool(false)),
+            ("yEs", Value::Str("yEs".into())),
+            ("0644", Value::Int(420)),
+            ("0o17", Value::Int(15)),
+            ("0b101", Value::Int(5)),
+            ("09", Value::Float(9.0)),
+            ("1_000", Value::Int(1000)),
+            ("+12", Value::Int(12)),
+            ("-0x10", Value::Int(-16)),
+            ("18446744073709551615", Value::Float(18446744073709551615.0)),
+            (".5", Value::Float(0.5)),
+            ("2024-01-01", Value::Str("2024-01-01".into())),
             ("8080", Value::Int(8080)),
             ("-3", Value::Int(-3)),
             ("0x1F", Value::Int(31)),

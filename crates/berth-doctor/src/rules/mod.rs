@@ -51,6 +51,7 @@ registry! {
     service_links_enabled,
     image_tag_mutable,
     deprecated_api_version,
+    non_string_value,
     // The doctor itself.
     unknown_ignore_rule,
 }
