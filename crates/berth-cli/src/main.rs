@@ -3,6 +3,7 @@
 
 mod crd;
 mod doctor;
+mod explain;
 mod inputs;
 mod render;
 
@@ -26,6 +27,8 @@ enum Command {
     Validate(render::ValidateArgs),
     /// Find the pitfalls in any Kubernetes YAML or JSON (files, directories, `-` for stdin).
     Doctor(doctor::DoctorArgs),
+    /// Explain where kube-scheduler would place a pod, node by node, plugin by plugin.
+    Explain(explain::ExplainArgs),
     /// Print berth's CustomResourceDefinitions.
     Crd(crd::CrdArgs),
 }
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Render(a) => render::render(&a),
         Command::Validate(a) => render::validate(&a),
         Command::Doctor(a) => doctor::doctor(&a),
+        Command::Explain(a) => explain::explain(&a),
         Command::Crd(a) => crd::crd(&a),
     };
     match result {

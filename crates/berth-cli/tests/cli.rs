@@ -303,3 +303,76 @@ fn clap_definitions_are_consistent() {
         assert!(out.status.success(), "{sub}: {}", text(&out.stderr));
     }
 }
+
+#[test]
+fn explain_reproduces_the_seed_scores_from_a_kubectl_snapshot() {
+    // Seed 001: the legacy BalancedResourceAllocation gave 8 to 172.16.199.115 and 6 to
+    // 172.16.199.73; the finished pod on .73 holds nothing; tainted and cordoned nodes say why.
+    let out = berth(
+        &[
+            "explain",
+            "--snapshot",
+            "snapshots/seed-001.json",
+            "--pod",
+            "recruit/pending-web",
+            "--balanced",
+            "legacy",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let node = |name: &str| {
+        v["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .find(|n| n["name"] == name)
+            .expect("node")
+            .clone()
+    };
+    assert_eq!(
+        node("172.16.199.115")["rawScores"]["NodeResourcesBalancedAllocation"],
+        8
+    );
+    assert_eq!(
+        node("172.16.199.73")["rawScores"]["NodeResourcesBalancedAllocation"],
+        6
+    );
+    assert_eq!(
+        node("172.16.199.74")["reasons"],
+        serde_json::json!(["node(s) had untolerated taint(s)"])
+    );
+    assert_eq!(
+        node("172.16.199.80")["reasons"],
+        serde_json::json!(["node(s) were unschedulable"])
+    );
+    assert_eq!(v["selected"], "172.16.199.115");
+    assert_eq!(node("172.16.199.115")["rank"], 1);
+}
+
+#[test]
+fn explain_says_why_a_pod_fits_nowhere() {
+    let pod = scratch(
+        "huge.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: huge, namespace: x}\nspec:\n  containers:\n  - name: a\n    image: a:1\n    resources: {requests: {cpu: '64', memory: 1Gi}}\n",
+    );
+    let out = berth(
+        &[
+            "explain",
+            "--snapshot",
+            "snapshots/seed-001.json",
+            "--pod-file",
+            pod.to_str().expect("utf-8 path"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("unschedulable: 0/4 nodes are available: 1 node(s) had untolerated taint(s), 1 node(s) were unschedulable, 2 Insufficient cpu."),
+        "{table}"
+    );
+}

@@ -1,0 +1,325 @@
+//! One scheduling cycle: filter in profile order, score, normalize, weight, pick the host.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Cluster, NodeInfo, PodInfo};
+use crate::plugins::{
+    balanced_allocation, default_normalize, image_locality, node_affinity, node_name, node_ports,
+    node_resources_fit, node_unschedulable, taint_toleration,
+};
+
+/// A scheduling profile: which plugins run, their weights and arguments, as a
+/// `KubeSchedulerConfiguration` profile would say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// Filter plugins, in order (the first that fails gives a node's reasons).
+    pub filters: Vec<&'static str>,
+    /// Score plugins and their weights.
+    pub scores: Vec<(&'static str, i64)>,
+    /// NodeResourcesFit arguments.
+    pub fit: node_resources_fit::FitArgs,
+    /// BalancedAllocation formula.
+    pub balanced: balanced_allocation::Formula,
+    /// BalancedAllocation resources.
+    pub balanced_resources: Vec<String>,
+    /// `percentageOfNodesToScore` (0: adaptive).
+    pub percentage_of_nodes_to_score: i64,
+}
+
+impl Default for Profile {
+    /// The default profile of kube-scheduler v1.35 (`apis/config/v1/default_plugins.go`),
+    /// restricted to the plugins berth models (see the crate documentation).
+    fn default() -> Self {
+        Self {
+            filters: vec![
+                node_unschedulable::NAME,
+                node_name::NAME,
+                taint_toleration::NAME,
+                node_affinity::NAME,
+                node_ports::NAME,
+                node_resources_fit::NAME,
+            ],
+            scores: vec![
+                (taint_toleration::NAME, 3),
+                (node_affinity::NAME, 2),
+                (node_resources_fit::NAME, 1),
+                (balanced_allocation::NAME, 1),
+                (image_locality::NAME, 1),
+            ],
+            fit: node_resources_fit::FitArgs::default(),
+            balanced: balanced_allocation::Formula::Current,
+            balanced_resources: vec!["cpu".into(), "memory".into()],
+            percentage_of_nodes_to_score: 0,
+        }
+    }
+}
+
+/// One plugin's score for one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PluginScore {
+    /// What the plugin's Score returned.
+    pub raw: i64,
+    /// After NormalizeScore (0–100).
+    pub normalized: i64,
+}
+
+/// What the cycle found for one node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeResult {
+    /// Node name.
+    pub name: String,
+    /// Whether every filter passed.
+    pub feasible: bool,
+    /// The failing filter's reasons, in kube-scheduler's words.
+    pub reasons: Vec<String>,
+    /// The failing filter plugin.
+    pub failed_plugin: Option<&'static str>,
+    /// Whether it was among the nodes scored (kube-scheduler stops searching after
+    /// `numFeasibleNodesToFind` feasible nodes).
+    pub scored: bool,
+    /// Score per plugin (only for scored nodes).
+    pub scores: BTreeMap<&'static str, PluginScore>,
+    /// Σ weight × normalized score.
+    pub total: i64,
+    /// 1 for the best scored node; ties share a rank.
+    pub rank: Option<usize>,
+}
+
+/// The outcome of one scheduling cycle, with the evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// Every node, in the order they were evaluated.
+    pub nodes: Vec<NodeResult>,
+    /// The chosen node.
+    pub selected: Option<String>,
+    /// Plugins that skipped this pod (they score 0 everywhere).
+    pub skipped: Vec<&'static str>,
+    /// kube-scheduler's FailedScheduling message when no node fits.
+    pub message: Option<String>,
+}
+
+/// The scheduler's state across cycles: where the next search starts, and the random
+/// source for ties (seeded, so a run is repeatable).
+#[derive(Debug, Clone)]
+pub struct State {
+    next_start: usize,
+    rng: u64,
+}
+
+impl State {
+    /// A state with a seed.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            next_start: 0,
+            rng: seed,
+        }
+    }
+
+    /// splitmix64.
+    fn next_u64(&mut self) -> u64 {
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// `numFeasibleNodesToFind` (`schedule_one.go`): all nodes below 100; otherwise the
+/// percentage (adaptive `50 − n/125`, at least 5, when 0) of them, at least 100.
+pub fn num_feasible_nodes_to_find(percentage: i64, n: usize) -> usize {
+    if n < 100 {
+        return n;
+    }
+    let mut pct = percentage;
+    if pct == 0 {
+        pct = (50 - n as i64 / 125).max(5);
+    }
+    ((n as i64 * pct / 100) as usize).max(100)
+}
+
+fn run_filter(name: &str, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
+    match name {
+        node_unschedulable::NAME => node_unschedulable::filter(pod, node),
+        node_name::NAME => node_name::filter(pod, node),
+        taint_toleration::NAME => taint_toleration::filter(pod, node),
+        node_affinity::NAME => node_affinity::filter(pod, node),
+        node_ports::NAME => node_ports::filter(pod, node),
+        node_resources_fit::NAME => node_resources_fit::filter(pod, node),
+        _ => Ok(()),
+    }
+}
+
+/// Runs one cycle for `pod` over `cluster`. Every node is filtered so that each can be
+/// explained; like kube-scheduler, only the first `numFeasibleNodesToFind` feasible nodes
+/// from the rotating start index are scored and eligible.
+pub fn schedule(
+    cluster: &Cluster,
+    pod: &PodInfo,
+    profile: &Profile,
+    state: &mut State,
+) -> Decision {
+    let n = cluster.nodes.len();
+    let want = num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, n);
+    let start = if n == 0 { 0 } else { state.next_start % n };
+    let mut results = Vec::with_capacity(n);
+    let mut feasible_idx = Vec::new();
+    let mut processed = 0;
+    for k in 0..n {
+        let i = (start + k) % n;
+        let node = &cluster.nodes[i];
+        let mut r = NodeResult {
+            name: node.name.clone(),
+            feasible: true,
+            reasons: Vec::new(),
+            failed_plugin: None,
+            scored: false,
+            scores: BTreeMap::new(),
+            total: 0,
+            rank: None,
+        };
+        for f in &profile.filters {
+            if let Err(reasons) = run_filter(f, pod, node) {
+                r.feasible = false;
+                r.reasons = reasons;
+                r.failed_plugin = Some(f);
+                break;
+            }
+        }
+        if feasible_idx.len() < want {
+            processed += 1;
+            if r.feasible {
+                feasible_idx.push(results.len());
+                r.scored = true;
+            }
+        }
+        results.push(r);
+    }
+    if n > 0 {
+        state.next_start = (start + processed) % n;
+    }
+    let mut skipped = Vec::new();
+    if feasible_idx.is_empty() {
+        return Decision {
+            message: Some(fit_error(n, &results)),
+            nodes: results,
+            selected: None,
+            skipped,
+        };
+    }
+    let node_of = |ri: usize| &cluster.nodes[(start + ri) % n];
+    let spread = image_locality::image_spread(&cluster.nodes);
+    for &(plugin, weight) in &profile.scores {
+        if plugin == balanced_allocation::NAME
+            && balanced_allocation::skips(pod, profile.balanced, &profile.balanced_resources)
+        {
+            skipped.push(plugin);
+            continue;
+        }
+        if plugin == node_affinity::NAME && pod.preferred_terms.is_empty() {
+            skipped.push(plugin);
+            continue;
+        }
+        let mut raw: Vec<i64> = feasible_idx
+            .iter()
+            .map(|&ri| {
+                let node = node_of(ri);
+                match plugin {
+                    taint_toleration::NAME => taint_toleration::score(pod, node),
+                    node_affinity::NAME => node_affinity::score(pod, node),
+                    node_resources_fit::NAME => node_resources_fit::score(pod, node, &profile.fit),
+                    balanced_allocation::NAME => balanced_allocation::score(
+                        pod,
+                        node,
+                        profile.balanced,
+                        &profile.balanced_resources,
+                    ),
+                    image_locality::NAME => image_locality::score(pod, node, &spread, n),
+                    _ => 0,
+                }
+            })
+            .collect();
+        let original = raw.clone();
+        match plugin {
+            taint_toleration::NAME => default_normalize(&mut raw, true),
+            node_affinity::NAME => default_normalize(&mut raw, false),
+            balanced_allocation::NAME
+                if profile.balanced == balanced_allocation::Formula::Legacy =>
+            {
+                raw.iter_mut().for_each(|s| *s *= 10);
+            }
+            _ => {}
+        }
+        for (j, &ri) in feasible_idx.iter().enumerate() {
+            let r = &mut results[ri];
+            r.scores.insert(
+                plugin,
+                PluginScore {
+                    raw: original[j],
+                    normalized: raw[j],
+                },
+            );
+            r.total += raw[j] * weight;
+        }
+    }
+    // Ranks: 1 for the best total; equal totals share a rank.
+    let mut totals: Vec<i64> = feasible_idx.iter().map(|&ri| results[ri].total).collect();
+    totals.sort_unstable_by(|a, b| b.cmp(a));
+    for &ri in &feasible_idx {
+        let t = results[ri].total;
+        results[ri].rank = Some(totals.iter().filter(|&&x| x > t).count() + 1);
+    }
+    // Uniformly random among the best (reservoir sampling, as selectHost does).
+    let best = totals[0];
+    let mut selected = None;
+    let mut count = 0u64;
+    for &ri in &feasible_idx {
+        if results[ri].total == best {
+            count += 1;
+            if state.next_u64().is_multiple_of(count) {
+                selected = Some(results[ri].name.clone());
+            }
+        }
+    }
+    Decision {
+        nodes: results,
+        selected,
+        skipped,
+        message: None,
+    }
+}
+
+/// `FitError.Error()`: "0/N nodes are available: " and the sorted counts of each reason.
+fn fit_error(n: usize, results: &[NodeResult]) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in results {
+        for reason in &r.reasons {
+            *counts.entry(reason.as_str()).or_default() += 1;
+        }
+    }
+    let mut parts: Vec<String> = counts.iter().map(|(r, c)| format!("{c} {r}")).collect();
+    parts.sort();
+    format!("0/{n} nodes are available: {}.", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn num_feasible_nodes_follows_the_adaptive_percentage() {
+        // schedule_one.go numFeasibleNodesToFind with percentageOfNodesToScore 0.
+        for (n, want) in [
+            (50, 50),
+            (100, 100),
+            (200, 100),
+            (250, 120),
+            (1000, 420),
+            (5000, 500),
+            (6000, 300),
+        ] {
+            assert_eq!(num_feasible_nodes_to_find(0, n), want, "n={n}");
+        }
+        assert_eq!(num_feasible_nodes_to_find(100, 5000), 5000);
+    }
+}

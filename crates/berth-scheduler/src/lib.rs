@@ -1,0 +1,31 @@
+//! A model of kube-scheduler, exact enough to explain real placements.
+//!
+//! Give it a [`Cluster`] (nodes and the pods bound to them, read from
+//! `kubectl get nodes,pods -A -o json`) and a pod; [`schedule`] runs one scheduling cycle of
+//! a [`Profile`] and returns a [`Decision`]: for every node, the failing filter's reasons in
+//! kube-scheduler's own words, or each score plugin's raw and normalized score, the weighted
+//! total and the rank; then the chosen node.
+//!
+//! It mirrors Kubernetes v1.35 (`pkg/scheduler/framework/plugins/...` and
+//! `pkg/scheduler/schedule_one.go`; `docs/scheduler-upstream.md` records what was read).
+//! Modelled so far: filters NodeUnschedulable, NodeName, TaintToleration, NodeAffinity,
+//! NodePorts, NodeResourcesFit; scores TaintToleration, NodeAffinity, NodeResourcesFit
+//! (LeastAllocated, MostAllocated, RequestedToCapacityRatio), NodeResourcesBalancedAllocation
+//! (current, legacy 0–10 and master's improvement formula), ImageLocality. Not yet:
+//! PodTopologySpread and InterPodAffinity.
+//!
+//! Pure: no I/O, no clock; ties are broken by a seeded random source in [`State`].
+
+mod framework;
+mod model;
+pub mod plugins;
+mod resources;
+
+pub use framework::{
+    Decision, NodeResult, PluginScore, Profile, State, num_feasible_nodes_to_find, schedule,
+};
+pub use model::{
+    Cluster, HostPort, NodeImage, NodeInfo, PodInfo, Requirement, Taint, Term, Toleration,
+    normalized_image,
+};
+pub use resources::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, Resources, pod_requests};

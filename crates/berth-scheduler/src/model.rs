@@ -1,0 +1,444 @@
+//! The cluster as the scheduler sees it: nodes with their running totals, and pods.
+
+use std::collections::BTreeMap;
+
+use berth_manifest::{Node, Object};
+
+use crate::resources::{Resources, pod_requests};
+
+/// A node taint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taint {
+    /// Key.
+    pub key: String,
+    /// Value (may be empty).
+    pub value: String,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
+    pub effect: String,
+}
+
+/// A pod toleration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toleration {
+    /// Key; empty with `Exists` tolerates every key.
+    pub key: String,
+    /// `Equal` (default) or `Exists`.
+    pub operator: String,
+    /// Value for `Equal`.
+    pub value: String,
+    /// Effect; empty tolerates every effect.
+    pub effect: String,
+}
+
+impl Toleration {
+    /// Whether this toleration tolerates `taint` (`v1.Toleration.ToleratesTaint`).
+    pub fn tolerates(&self, taint: &Taint) -> bool {
+        if !self.effect.is_empty() && self.effect != taint.effect {
+            return false;
+        }
+        if !self.key.is_empty() && self.key != taint.key {
+            return false;
+        }
+        match self.operator.as_str() {
+            "Exists" => true,
+            "" | "Equal" => self.value == taint.value,
+            _ => false,
+        }
+    }
+}
+
+/// One requirement of a node selector term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    /// Label key (or `metadata.name` for field requirements).
+    pub key: String,
+    /// `In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt`, `Lt`.
+    pub operator: String,
+    /// Values.
+    pub values: Vec<String>,
+}
+
+impl Requirement {
+    fn matches(&self, value: Option<&str>) -> bool {
+        match (self.operator.as_str(), value) {
+            ("In", Some(v)) => self.values.iter().any(|x| x == v),
+            ("In", None) => false,
+            ("NotIn", Some(v)) => !self.values.iter().any(|x| x == v),
+            ("NotIn", None) => true,
+            ("Exists", v) => v.is_some(),
+            ("DoesNotExist", v) => v.is_none(),
+            ("Gt" | "Lt", Some(v)) => {
+                let (Ok(have), Some(Ok(want))) = (
+                    v.parse::<i64>(),
+                    self.values.first().map(|w| w.parse::<i64>()),
+                ) else {
+                    return false;
+                };
+                if self.operator == "Gt" {
+                    have > want
+                } else {
+                    have < want
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A node selector term: every expression and field requirement must match; an empty term
+/// matches nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Term {
+    /// Label requirements.
+    pub match_expressions: Vec<Requirement>,
+    /// Field requirements (`metadata.name`).
+    pub match_fields: Vec<Requirement>,
+}
+
+impl Term {
+    /// Whether the node matches the term.
+    pub fn matches(&self, node: &NodeInfo) -> bool {
+        if self.match_expressions.is_empty() && self.match_fields.is_empty() {
+            return false;
+        }
+        self.match_expressions
+            .iter()
+            .all(|r| r.matches(node.labels.get(&r.key).map(String::as_str)))
+            && self
+                .match_fields
+                .iter()
+                .all(|r| r.key == "metadata.name" && r.matches(Some(node.name.as_str())))
+    }
+}
+
+/// A host port a container asks for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HostPort {
+    /// Host IP (`0.0.0.0` when not given).
+    pub ip: String,
+    /// `TCP` (default), `UDP` or `SCTP`.
+    pub protocol: String,
+    /// Port number.
+    pub port: i64,
+}
+
+/// A container image present on a node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeImage {
+    /// Every name the image is known by.
+    pub names: Vec<String>,
+    /// Size in bytes.
+    pub size_bytes: i64,
+}
+
+/// A node with the totals of the pods bound to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeInfo {
+    /// Node name.
+    pub name: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Taints.
+    pub taints: Vec<Taint>,
+    /// `spec.unschedulable` (cordoned).
+    pub unschedulable: bool,
+    /// `status.allocatable` (cpu, memory, ephemeral storage, extended resources).
+    pub allocatable: Resources,
+    /// `status.allocatable.pods`.
+    pub allowed_pods: i64,
+    /// `status.images`.
+    pub images: Vec<NodeImage>,
+    /// Sum of the actual requests of the pods on the node.
+    pub requested: Resources,
+    /// Sum of the requests with scoring defaults (100m, 200 MiB) for unstated ones.
+    pub non_zero_requested: Resources,
+    /// Number of pods on the node.
+    pub pod_count: usize,
+    /// Host ports in use.
+    pub used_ports: Vec<HostPort>,
+}
+
+/// A pod as the scheduler reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodInfo {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// `spec.nodeName`, when bound or pinned.
+    pub node_name: Option<String>,
+    /// Actual requests.
+    pub requests: Resources,
+    /// Requests with scoring defaults.
+    pub non_zero_requests: Resources,
+    /// Tolerations.
+    pub tolerations: Vec<Toleration>,
+    /// `spec.nodeSelector`.
+    pub node_selector: BTreeMap<String, String>,
+    /// Required node affinity terms (ORed); `None` when not set.
+    pub required_terms: Option<Vec<Term>>,
+    /// Preferred node affinity terms with their weights.
+    pub preferred_terms: Vec<(i64, Term)>,
+    /// Host ports of its containers.
+    pub host_ports: Vec<HostPort>,
+    /// Images of its containers and init containers.
+    pub images: Vec<String>,
+}
+
+fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
+    node.and_then(Node::as_map)
+        .map(|m| {
+            m.iter()
+                .filter_map(|e| e.value.scalar_text().map(|v| (e.key.clone(), v)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn text(node: Option<&Node>) -> String {
+    node.and_then(Node::scalar_text).unwrap_or_default()
+}
+
+fn requirements(node: Option<&Node>) -> Vec<Requirement> {
+    node.map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| Requirement {
+            key: text(r.get("key")),
+            operator: text(r.get("operator")),
+            values: r
+                .get("values")
+                .map(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Node::scalar_text)
+                .collect(),
+        })
+        .collect()
+}
+
+fn term(node: &Node) -> Term {
+    Term {
+        match_expressions: requirements(node.get("matchExpressions")),
+        match_fields: requirements(node.get("matchFields")),
+    }
+}
+
+impl NodeInfo {
+    /// Reads a Node object.
+    pub fn from_object(o: &Object) -> NodeInfo {
+        let n = &o.node;
+        let alloc = n.path(&["status", "allocatable"]);
+        NodeInfo {
+            name: o.name().to_string(),
+            labels: string_map(n.path(&["metadata", "labels"])),
+            taints: n
+                .path(&["spec", "taints"])
+                .map(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .map(|t| Taint {
+                    key: text(t.get("key")),
+                    value: text(t.get("value")),
+                    effect: text(t.get("effect")),
+                })
+                .collect(),
+            unschedulable: n.path(&["spec", "unschedulable"]).and_then(Node::as_bool) == Some(true),
+            allocatable: Resources::from_list(alloc),
+            allowed_pods: alloc
+                .and_then(|a| a.get("pods"))
+                .and_then(Node::scalar_text)
+                .and_then(|p| berth_manifest::quantity::Quantity::parse(&p).ok())
+                .map_or(110, |q| q.units() as i64),
+            images: n
+                .path(&["status", "images"])
+                .map(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .map(|i| NodeImage {
+                    names: i
+                        .get("names")
+                        .map(Node::as_seq)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(Node::scalar_text)
+                        .collect(),
+                    size_bytes: i.get("sizeBytes").and_then(Node::as_i64).unwrap_or(0),
+                })
+                .collect(),
+            requested: Resources::default(),
+            non_zero_requested: Resources::default(),
+            pod_count: 0,
+            used_ports: Vec::new(),
+        }
+    }
+
+    /// Accounts for a pod bound to this node.
+    pub fn add_pod(&mut self, pod: &PodInfo) {
+        self.requested.add(&pod.requests);
+        self.non_zero_requested.add(&pod.non_zero_requests);
+        self.pod_count += 1;
+        self.used_ports.extend(pod.host_ports.iter().cloned());
+    }
+}
+
+impl PodInfo {
+    /// Reads a Pod object, or any object with a pod template (`spec.template`) such as a
+    /// Deployment, whose template becomes the pod.
+    pub fn from_object(o: &Object) -> PodInfo {
+        let n = &o.node;
+        let (meta, spec) = match n.path(&["spec", "template"]) {
+            Some(t) if o.kind() != "Pod" => (t.get("metadata"), t.get("spec")),
+            _ => (n.get("metadata"), n.get("spec")),
+        };
+        let empty = Node::new(Default::default(), berth_manifest::Value::Null);
+        let spec = spec.unwrap_or(&empty);
+        let containers = || {
+            spec.get("containers")
+                .map(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .chain(
+                    spec.get("initContainers")
+                        .map(Node::as_seq)
+                        .unwrap_or_default(),
+                )
+        };
+        let node_affinity = spec.path(&["affinity", "nodeAffinity"]);
+        PodInfo {
+            namespace: o.namespace().unwrap_or("default").to_string(),
+            name: meta
+                .and_then(|m| m.get("name"))
+                .and_then(Node::as_str)
+                .unwrap_or(o.name())
+                .to_string(),
+            labels: string_map(meta.and_then(|m| m.get("labels"))),
+            node_name: spec
+                .get("nodeName")
+                .and_then(Node::as_str)
+                .map(str::to_string),
+            requests: pod_requests(spec, false),
+            non_zero_requests: pod_requests(spec, true),
+            tolerations: spec
+                .get("tolerations")
+                .map(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .map(|t| Toleration {
+                    key: text(t.get("key")),
+                    operator: text(t.get("operator")),
+                    value: text(t.get("value")),
+                    effect: text(t.get("effect")),
+                })
+                .collect(),
+            node_selector: string_map(spec.get("nodeSelector")),
+            required_terms: node_affinity
+                .and_then(|a| {
+                    a.path(&[
+                        "requiredDuringSchedulingIgnoredDuringExecution",
+                        "nodeSelectorTerms",
+                    ])
+                })
+                .map(|t| t.as_seq().iter().map(term).collect()),
+            preferred_terms: node_affinity
+                .and_then(|a| a.get("preferredDuringSchedulingIgnoredDuringExecution"))
+                .map(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.get("weight").and_then(Node::as_i64)?,
+                        term(p.get("preference")?),
+                    ))
+                })
+                .collect(),
+            host_ports: spec
+                .get("containers")
+                .map(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .flat_map(|c| c.get("ports").map(Node::as_seq).unwrap_or_default())
+                .filter_map(|p| {
+                    let port = p
+                        .get("hostPort")
+                        .and_then(Node::as_i64)
+                        .filter(|p| *p > 0)?;
+                    let ip = text(p.get("hostIP"));
+                    let protocol = text(p.get("protocol"));
+                    Some(HostPort {
+                        ip: if ip.is_empty() { "0.0.0.0".into() } else { ip },
+                        protocol: if protocol.is_empty() {
+                            "TCP".into()
+                        } else {
+                            protocol
+                        },
+                        port,
+                    })
+                })
+                .collect(),
+            images: containers()
+                .filter_map(|c| c.get("image").and_then(Node::as_str))
+                .map(normalized_image)
+                .collect(),
+        }
+    }
+}
+
+/// An image name as ImageLocality compares it: `:latest` appended when there is no tag.
+pub fn normalized_image(name: &str) -> String {
+    let slash = name.rfind('/').map_or(0, |i| i + 1);
+    if name.contains('@') || name[slash..].contains(':') {
+        name.to_string()
+    } else {
+        format!("{name}:latest")
+    }
+}
+
+/// Nodes and the pods bound to them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cluster {
+    /// Nodes, in input order (the order the scheduler walks them from its start index).
+    pub nodes: Vec<NodeInfo>,
+    /// Pods, bound or not.
+    pub pods: Vec<PodInfo>,
+}
+
+impl Cluster {
+    /// Builds the cluster from `kubectl get nodes,pods -A -o json` objects. Pods that have
+    /// finished (`Succeeded`, `Failed`) hold no resources and are left out.
+    pub fn from_objects(objects: &[Object]) -> Cluster {
+        let mut c = Cluster {
+            nodes: objects
+                .iter()
+                .filter(|o| o.kind() == "Node")
+                .map(NodeInfo::from_object)
+                .collect(),
+            pods: Vec::new(),
+        };
+        let index: BTreeMap<String, usize> = c
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.clone(), i))
+            .collect();
+        for o in objects.iter().filter(|o| o.kind() == "Pod") {
+            let phase = o.node.path(&["status", "phase"]).and_then(Node::as_str);
+            if matches!(phase, Some("Succeeded" | "Failed")) {
+                continue;
+            }
+            let pod = PodInfo::from_object(o);
+            if let Some(i) = pod.node_name.as_ref().and_then(|n| index.get(n)) {
+                c.nodes[*i].add_pod(&pod);
+            }
+            c.pods.push(pod);
+        }
+        c
+    }
+
+    /// The index of a node by name.
+    pub fn node_index(&self, name: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.name == name)
+    }
+}

@@ -1,0 +1,235 @@
+//! NodeResourcesBalancedAllocation: prefer nodes whose CPU and memory would be used in equal
+//! shares.
+
+use crate::model::{NodeInfo, PodInfo};
+
+/// Plugin name.
+pub const NAME: &str = "NodeResourcesBalancedAllocation";
+
+/// Which formula to score with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Formula {
+    /// v1.23–v1.35: `(1 − std(fractions)) × 100` over the node's requests plus the pod's,
+    /// fractions capped at 1; pods requesting nothing skip the plugin (issue 129138).
+    #[default]
+    Current,
+    /// Before about v1.18 (the seed's numbers): `(1 − |cpu − memory|) × 10` over requests with
+    /// the 100m/200 MiB defaults, 0 when either fraction reaches 1. Reported on a 0–10 scale,
+    /// weighted as ten times that.
+    Legacy,
+    /// Upstream master: how much the pod improves the balance,
+    /// `50 + (50 + with − without) / 2`.
+    Improvement,
+}
+
+fn std_score(fractions: &[f64]) -> i64 {
+    let std = match fractions.len() {
+        2 => ((fractions[0] - fractions[1]) / 2.0).abs(),
+        n if n > 2 => {
+            let mean = fractions.iter().sum::<f64>() / n as f64;
+            (fractions
+                .iter()
+                .map(|f| (f - mean) * (f - mean))
+                .sum::<f64>()
+                / n as f64)
+                .sqrt()
+        }
+        _ => 0.0,
+    };
+    ((1.0 - std) * 100.0) as i64
+}
+
+fn fractions(pod: Option<&PodInfo>, node: &NodeInfo, resources: &[String]) -> Vec<f64> {
+    resources
+        .iter()
+        .filter_map(|r| {
+            let cap = node.allocatable.get(r);
+            let pod_req = pod.map_or(0, |p| p.requests.get(r));
+            let extended = !matches!(r.as_str(), "cpu" | "memory" | "ephemeral-storage");
+            if cap == 0 || (extended && pod.is_some_and(|p| p.requests.get(r) == 0)) {
+                return None;
+            }
+            Some(((node.requested.get(r) + pod_req) as f64 / cap as f64).min(1.0))
+        })
+        .collect()
+}
+
+/// Whether the plugin skips this pod: it requests nothing of the scored resources.
+pub fn skips(pod: &PodInfo, formula: Formula, resources: &[String]) -> bool {
+    formula != Formula::Legacy && resources.iter().all(|r| pod.requests.get(r) == 0)
+}
+
+/// Raw score (0–100; 0–10 for [`Formula::Legacy`]).
+pub fn score(pod: &PodInfo, node: &NodeInfo, formula: Formula, resources: &[String]) -> i64 {
+    match formula {
+        Formula::Current => std_score(&fractions(Some(pod), node, resources)),
+        Formula::Improvement => {
+            let with = std_score(&fractions(Some(pod), node, resources));
+            let without = std_score(&fractions(None, node, resources));
+            50 + (50 + with - without) / 2
+        }
+        Formula::Legacy => {
+            let frac = |r: &str| {
+                let cap = node.allocatable.get(r);
+                if cap == 0 {
+                    1.0
+                } else {
+                    (node.non_zero_requested.get(r) + pod.non_zero_requests.get(r)) as f64
+                        / cap as f64
+                }
+            };
+            let (cpu, mem) = (frac("cpu"), frac("memory"));
+            if cpu >= 1.0 || mem >= 1.0 {
+                0
+            } else {
+                ((1.0 - (cpu - mem).abs()) * 10.0) as i64
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::Resources;
+
+    fn node(alloc: (i64, i64), requested: (i64, i64)) -> NodeInfo {
+        let req = Resources {
+            milli_cpu: requested.0,
+            memory: requested.1,
+            ..Default::default()
+        };
+        NodeInfo {
+            name: "n".into(),
+            labels: Default::default(),
+            taints: vec![],
+            unschedulable: false,
+            allocatable: Resources {
+                milli_cpu: alloc.0,
+                memory: alloc.1,
+                ..Default::default()
+            },
+            allowed_pods: 110,
+            images: vec![],
+            requested: req.clone(),
+            non_zero_requested: req,
+            pod_count: 1,
+            used_ports: vec![],
+        }
+    }
+
+    fn pod(cpu: i64, mem: i64) -> PodInfo {
+        let r = Resources {
+            milli_cpu: cpu,
+            memory: mem,
+            ..Default::default()
+        };
+        let non_zero = Resources {
+            milli_cpu: if cpu == 0 { 100 } else { cpu },
+            memory: if mem == 0 { 200 << 20 } else { mem },
+            ..Default::default()
+        };
+        PodInfo {
+            namespace: "default".into(),
+            name: "p".into(),
+            labels: Default::default(),
+            node_name: None,
+            requests: r,
+            non_zero_requests: non_zero,
+            tolerations: vec![],
+            node_selector: Default::default(),
+            required_terms: None,
+            preferred_terms: vec![],
+            host_ports: vec![],
+            images: vec![],
+        }
+    }
+
+    fn cpu_mem() -> Vec<String> {
+        vec!["cpu".into(), "memory".into()]
+    }
+
+    #[test]
+    fn the_seed_nodes_score_8_and_6_under_the_legacy_formula() {
+        // Seed 001: kube-scheduler at log level 10 showed BalancedResourceAllocation 8 for
+        // 172.16.199.115 and 6 for 172.16.199.73:
+        // (1 - |7670/47800 - 8095006720/269473853440|) * 10 = 8.69 -> 8
+        // (1 - |18770/47800 - 20081108224/269453012992|) * 10 = 6.81 -> 6
+        // The legacy code added the pod with the 100m/200 MiB defaults; the scores stay 8 and 6.
+        let a = node((47800, 269_473_853_440), (7670, 8_095_006_720));
+        let b = node((47800, 269_453_012_992), (18770, 20_081_108_224));
+        let p = pod(0, 0);
+        assert_eq!(score(&p, &a, Formula::Legacy, &cpu_mem()), 8);
+        assert_eq!(score(&p, &b, Formula::Legacy, &cpu_mem()), 6);
+    }
+
+    #[test]
+    fn the_seed_nodes_under_todays_formula() {
+        // v1.35 balanced_allocation.go with the pod's own request added: a pod requesting
+        // 100m / 209715200 bytes gives A std 0.0659 -> 93 and B std 0.1597 -> 84.
+        let a = node((47800, 269_473_853_440), (7670, 8_095_006_720));
+        let b = node((47800, 269_453_012_992), (18770, 20_081_108_224));
+        let p = pod(100, 200 << 20);
+        assert_eq!(score(&p, &a, Formula::Current, &cpu_mem()), 93);
+        assert_eq!(score(&p, &b, Formula::Current, &cpu_mem()), 84);
+        // Master's improvement formula: the tiny pod changes neither balance: 75 and 75.
+        assert_eq!(score(&p, &a, Formula::Improvement, &cpu_mem()), 75);
+        assert_eq!(score(&p, &b, Formula::Improvement, &cpu_mem()), 75);
+        // A pod that requests nothing makes the plugin skip (issue 129138).
+        assert!(skips(&pod(0, 0), Formula::Current, &cpu_mem()));
+    }
+
+    #[test]
+    fn balanced_allocation_matches_upstream_test_table() {
+        // balanced_allocation_test.go: pod 3000m/5000 on empty (4000,10000) and (6000,10000)
+        // -> 87 and 100.
+        let p = pod(3000, 5000);
+        assert_eq!(
+            score(
+                &p,
+                &node((4000, 10000), (0, 0)),
+                Formula::Current,
+                &cpu_mem()
+            ),
+            87
+        );
+        assert_eq!(
+            score(
+                &p,
+                &node((6000, 10000), (0, 0)),
+                Formula::Current,
+                &cpu_mem()
+            ),
+            100
+        );
+        // Nodes (10000, 20000) already running 3000m/0 and 3000m/5000 -> 82 and 95.
+        assert_eq!(
+            score(
+                &p,
+                &node((10000, 20000), (3000, 0)),
+                Formula::Current,
+                &cpu_mem()
+            ),
+            82
+        );
+        assert_eq!(
+            score(
+                &p,
+                &node((10000, 20000), (3000, 5000)),
+                Formula::Current,
+                &cpu_mem()
+            ),
+            95
+        );
+        // Fractions are capped at 1: pod 3000m/0 on (6000,10000) running 3000m/0 -> std 0.5 -> 50.
+        assert_eq!(
+            score(
+                &pod(3000, 0),
+                &node((6000, 10000), (3000, 0)),
+                Formula::Current,
+                &cpu_mem()
+            ),
+            50
+        );
+    }
+}
