@@ -248,7 +248,7 @@ fn table(pod: &PodInfo, d: &Decision, profile: &Profile, only: Option<&str>) -> 
     }
     let _ = writeln!(
         out,
-        "scores are normalized 0–100 (raw in parentheses) and weighted as shown; not yet modelled: PodTopologySpread, InterPodAffinity"
+        "scores are normalized 0–100 (raw in parentheses) and weighted as shown"
     );
     out
 }
@@ -260,6 +260,8 @@ fn short(plugin: &str) -> &str {
         "NodeResourcesFit" => "Fit",
         "NodeResourcesBalancedAllocation" => "Balanced",
         "ImageLocality" => "Image",
+        "PodTopologySpread" => "Spread",
+        "InterPodAffinity" => "PodAff",
         other => other,
     }
 }

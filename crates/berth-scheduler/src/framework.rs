@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::model::{Cluster, NodeInfo, PodInfo};
 use crate::plugins::{
-    balanced_allocation, default_normalize, image_locality, node_affinity, node_name, node_ports,
-    node_resources_fit, node_unschedulable, taint_toleration,
+    balanced_allocation, default_normalize, image_locality, inter_pod_affinity, node_affinity,
+    node_name, node_ports, node_resources_fit, node_unschedulable, pod_topology_spread,
+    taint_toleration,
 };
 
 /// A scheduling profile: which plugins run, their weights and arguments, as a
@@ -38,11 +39,15 @@ impl Default for Profile {
                 node_affinity::NAME,
                 node_ports::NAME,
                 node_resources_fit::NAME,
+                pod_topology_spread::NAME,
+                inter_pod_affinity::NAME,
             ],
             scores: vec![
                 (taint_toleration::NAME, 3),
                 (node_affinity::NAME, 2),
                 (node_resources_fit::NAME, 1),
+                (pod_topology_spread::NAME, 2),
+                (inter_pod_affinity::NAME, 2),
                 (balanced_allocation::NAME, 1),
                 (image_locality::NAME, 1),
             ],
@@ -138,8 +143,27 @@ pub fn num_feasible_nodes_to_find(percentage: i64, n: usize) -> usize {
     ((n as i64 * pct / 100) as usize).max(100)
 }
 
-fn run_filter(name: &str, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
+/// What PreFilter computed once for the cycle.
+struct PreFiltered {
+    spread: Option<pod_topology_spread::FilterState>,
+    affinity: Option<inter_pod_affinity::FilterState>,
+}
+
+fn run_filter(
+    pre: &PreFiltered,
+    name: &str,
+    pod: &PodInfo,
+    node: &NodeInfo,
+) -> Result<(), Vec<String>> {
     match name {
+        pod_topology_spread::NAME => match &pre.spread {
+            Some(st) => pod_topology_spread::filter(st, pod, node),
+            None => Ok(()),
+        },
+        inter_pod_affinity::NAME => match &pre.affinity {
+            Some(st) => inter_pod_affinity::filter(st, pod, node),
+            None => Ok(()),
+        },
         node_unschedulable::NAME => node_unschedulable::filter(pod, node),
         node_name::NAME => node_name::filter(pod, node),
         taint_toleration::NAME => taint_toleration::filter(pod, node),
@@ -162,6 +186,18 @@ pub fn schedule(
     let n = cluster.nodes.len();
     let want = num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, n);
     let start = if n == 0 { 0 } else { state.next_start % n };
+    let pre = PreFiltered {
+        spread: profile
+            .filters
+            .contains(&pod_topology_spread::NAME)
+            .then(|| pod_topology_spread::pre_filter(cluster, pod))
+            .flatten(),
+        affinity: profile
+            .filters
+            .contains(&inter_pod_affinity::NAME)
+            .then(|| inter_pod_affinity::pre_filter(cluster, pod))
+            .flatten(),
+    };
     let mut results = Vec::with_capacity(n);
     let mut feasible_idx = Vec::new();
     let mut processed = 0;
@@ -179,7 +215,7 @@ pub fn schedule(
             rank: None,
         };
         for f in &profile.filters {
-            if let Err(reasons) = run_filter(f, pod, node) {
+            if let Err(reasons) = run_filter(&pre, f, pod, node) {
                 r.feasible = false;
                 r.reasons = reasons;
                 r.failed_plugin = Some(f);
@@ -207,9 +243,19 @@ pub fn schedule(
             skipped,
         };
     }
-    let node_of = |ri: usize| &cluster.nodes[(start + ri) % n];
+    let node_index = |ri: usize| (start + ri) % n;
+    let node_of = |ri: usize| &cluster.nodes[node_index(ri)];
+    let feasible_nodes: Vec<usize> = feasible_idx.iter().map(|&ri| node_index(ri)).collect();
     let spread = image_locality::image_spread(&cluster.nodes);
+    let spread_state = pod_topology_spread::pre_score(cluster, pod, &feasible_nodes);
+    let affinity_state = inter_pod_affinity::pre_score(cluster, pod);
     for &(plugin, weight) in &profile.scores {
+        if (plugin == pod_topology_spread::NAME && spread_state.is_none())
+            || (plugin == inter_pod_affinity::NAME && affinity_state.is_none())
+        {
+            skipped.push(plugin);
+            continue;
+        }
         if plugin == balanced_allocation::NAME
             && balanced_allocation::skips(pod, profile.balanced, &profile.balanced_resources)
         {
@@ -235,6 +281,12 @@ pub fn schedule(
                         &profile.balanced_resources,
                     ),
                     image_locality::NAME => image_locality::score(pod, node, &spread, n),
+                    pod_topology_spread::NAME => spread_state.as_ref().map_or(0, |st| {
+                        pod_topology_spread::score(st, cluster, pod, node_index(ri))
+                    }),
+                    inter_pod_affinity::NAME => affinity_state
+                        .as_ref()
+                        .map_or(0, |st| inter_pod_affinity::score(st, node)),
                     _ => 0,
                 }
             })
@@ -242,6 +294,12 @@ pub fn schedule(
         let original = raw.clone();
         match plugin {
             taint_toleration::NAME => default_normalize(&mut raw, true),
+            pod_topology_spread::NAME => {
+                if let Some(st) = &spread_state {
+                    pod_topology_spread::normalize(st, &feasible_nodes, &mut raw);
+                }
+            }
+            inter_pod_affinity::NAME => inter_pod_affinity::normalize(&mut raw),
             node_affinity::NAME => default_normalize(&mut raw, false),
             balanced_allocation::NAME
                 if profile.balanced == balanced_allocation::Formula::Legacy =>

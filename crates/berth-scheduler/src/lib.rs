@@ -8,11 +8,13 @@
 //!
 //! It mirrors Kubernetes v1.35 (`pkg/scheduler/framework/plugins/...` and
 //! `pkg/scheduler/schedule_one.go`; `docs/scheduler-upstream.md` records what was read).
-//! Modelled so far: filters NodeUnschedulable, NodeName, TaintToleration, NodeAffinity,
-//! NodePorts, NodeResourcesFit; scores TaintToleration, NodeAffinity, NodeResourcesFit
-//! (LeastAllocated, MostAllocated, RequestedToCapacityRatio), NodeResourcesBalancedAllocation
-//! (current, legacy 0–10 and master's improvement formula), ImageLocality. Not yet:
-//! PodTopologySpread and InterPodAffinity.
+//! Modelled: filters NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts,
+//! NodeResourcesFit, PodTopologySpread (minDomains, node inclusion policies, matchLabelKeys),
+//! InterPodAffinity (required terms both ways); scores TaintToleration, NodeAffinity,
+//! NodeResourcesFit (LeastAllocated, MostAllocated, RequestedToCapacityRatio),
+//! PodTopologySpread (with the system default constraints), InterPodAffinity,
+//! NodeResourcesBalancedAllocation (current, legacy 0–10 and master's improvement formula),
+//! ImageLocality. Not modelled: volumes, DRA, preemption, nominated pods.
 //!
 //! Pure: no I/O, no clock; ties are broken by a seeded random source in [`State`].
 

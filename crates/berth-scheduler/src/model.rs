@@ -111,6 +111,123 @@ impl Term {
     }
 }
 
+/// A label selector: every `matchLabels` pair and every expression must match. An empty
+/// selector matches everything; `None` where a selector is optional matches nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelSelector {
+    /// Exact pairs.
+    pub match_labels: BTreeMap<String, String>,
+    /// Expressions (`In`, `NotIn`, `Exists`, `DoesNotExist`).
+    pub match_expressions: Vec<Requirement>,
+}
+
+impl LabelSelector {
+    /// Whether `labels` satisfy the selector.
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
+            && self
+                .match_expressions
+                .iter()
+                .all(|r| r.matches(labels.get(&r.key).map(String::as_str)))
+    }
+
+    /// Reads a `LabelSelector` object.
+    pub fn from_node(node: &Node) -> LabelSelector {
+        LabelSelector {
+            match_labels: string_map(node.get("matchLabels")),
+            match_expressions: requirements(node.get("matchExpressions")),
+        }
+    }
+
+    /// Whether the selector has no requirement at all.
+    pub fn is_empty(&self) -> bool {
+        self.match_labels.is_empty() && self.match_expressions.is_empty()
+    }
+}
+
+/// A topology spread constraint, with its defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpreadConstraint {
+    /// Largest allowed difference between domains.
+    pub max_skew: i64,
+    /// Node label whose values are the domains.
+    pub topology_key: String,
+    /// `DoNotSchedule` (filter) or `ScheduleAnyway` (score).
+    pub hard: bool,
+    /// Which pods count (with `matchLabelKeys` already merged in).
+    pub selector: LabelSelector,
+    /// Fewest domains; below it the global minimum counts as 0.
+    pub min_domains: i64,
+    /// Count only nodes matching the pod's node affinity (`Honor`, the default).
+    pub honor_node_affinity: bool,
+    /// Count only nodes whose taints the pod tolerates (`Ignore` is the default).
+    pub honor_node_taints: bool,
+}
+
+/// A pod affinity or anti-affinity term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AffinityTerm {
+    /// Which pods; `None` matches no pod.
+    pub selector: Option<LabelSelector>,
+    /// Namespaces named in the term.
+    pub namespaces: Vec<String>,
+    /// Namespaces selected by labels (`{}` selects all).
+    pub namespace_selector: Option<LabelSelector>,
+    /// Node label defining "the same place".
+    pub topology_key: String,
+}
+
+impl AffinityTerm {
+    /// Whether `other` (a pod) matches this term written by a pod of namespace `owner_ns`.
+    pub fn matches(
+        &self,
+        owner_ns: &str,
+        other: &PodInfo,
+        namespaces: &BTreeMap<String, BTreeMap<String, String>>,
+    ) -> bool {
+        let Some(sel) = &self.selector else {
+            return false;
+        };
+        let ns_ok = if self.namespaces.is_empty() && self.namespace_selector.is_none() {
+            other.namespace == owner_ns
+        } else {
+            self.namespaces.contains(&other.namespace)
+                || self.namespace_selector.as_ref().is_some_and(|s| {
+                    s.is_empty()
+                        || namespaces
+                            .get(&other.namespace)
+                            .is_some_and(|labels| s.matches(labels))
+                })
+        };
+        ns_ok && sel.matches(&other.labels)
+    }
+}
+
+/// A pod's affinity and anti-affinity to other pods.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodAffinity {
+    /// Required affinity terms (all must hold).
+    pub required: Vec<AffinityTerm>,
+    /// Required anti-affinity terms.
+    pub required_anti: Vec<AffinityTerm>,
+    /// Preferred affinity terms with weights.
+    pub preferred: Vec<(i64, AffinityTerm)>,
+    /// Preferred anti-affinity terms with weights.
+    pub preferred_anti: Vec<(i64, AffinityTerm)>,
+}
+
+impl PodAffinity {
+    /// Whether the pod has no term at all.
+    pub fn is_empty(&self) -> bool {
+        self.required.is_empty()
+            && self.required_anti.is_empty()
+            && self.preferred.is_empty()
+            && self.preferred_anti.is_empty()
+    }
+}
+
 /// A host port a container asks for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct HostPort {
@@ -154,6 +271,8 @@ pub struct NodeInfo {
     pub non_zero_requested: Resources,
     /// Number of pods on the node.
     pub pod_count: usize,
+    /// Indexes (in [`Cluster::pods`]) of the pods on the node.
+    pub pods: Vec<usize>,
     /// Host ports in use.
     pub used_ports: Vec<HostPort>,
 }
@@ -185,6 +304,12 @@ pub struct PodInfo {
     pub host_ports: Vec<HostPort>,
     /// Images of its containers and init containers.
     pub images: Vec<String>,
+    /// Topology spread constraints.
+    pub spread: Vec<SpreadConstraint>,
+    /// Pod affinity and anti-affinity.
+    pub affinity: PodAffinity,
+    /// Being deleted (`metadata.deletionTimestamp` set): not counted by spreading.
+    pub terminating: bool,
 }
 
 fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
@@ -227,6 +352,24 @@ fn term(node: &Node) -> Term {
 }
 
 impl NodeInfo {
+    /// A node with this allocatable capacity, 110 pods allowed, no labels and no pods.
+    pub fn new(name: &str, allocatable: Resources) -> NodeInfo {
+        NodeInfo {
+            name: name.to_string(),
+            labels: BTreeMap::new(),
+            taints: Vec::new(),
+            unschedulable: false,
+            allocatable,
+            allowed_pods: 110,
+            images: Vec::new(),
+            requested: Resources::default(),
+            non_zero_requested: Resources::default(),
+            pod_count: 0,
+            pods: Vec::new(),
+            used_ports: Vec::new(),
+        }
+    }
+
     /// Reads a Node object.
     pub fn from_object(o: &Object) -> NodeInfo {
         let n = &o.node;
@@ -271,11 +414,13 @@ impl NodeInfo {
             requested: Resources::default(),
             non_zero_requested: Resources::default(),
             pod_count: 0,
+            pods: Vec::new(),
             used_ports: Vec::new(),
         }
     }
 
-    /// Accounts for a pod bound to this node.
+    /// Accounts for a pod bound to this node (its index in [`Cluster::pods`] is recorded by
+    /// [`Cluster::bind`]).
     pub fn add_pod(&mut self, pod: &PodInfo) {
         self.requested.add(&pod.requests);
         self.non_zero_requested.add(&pod.non_zero_requests);
@@ -285,6 +430,34 @@ impl NodeInfo {
 }
 
 impl PodInfo {
+    /// A pod with these requests and nothing else (scoring defaults applied to zero amounts).
+    pub fn new(namespace: &str, name: &str, requests: Resources) -> PodInfo {
+        let mut non_zero = requests.clone();
+        if non_zero.milli_cpu == 0 {
+            non_zero.milli_cpu = crate::resources::DEFAULT_MILLI_CPU_REQUEST;
+        }
+        if non_zero.memory == 0 {
+            non_zero.memory = crate::resources::DEFAULT_MEMORY_REQUEST;
+        }
+        PodInfo {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            labels: BTreeMap::new(),
+            node_name: None,
+            requests,
+            non_zero_requests: non_zero,
+            tolerations: Vec::new(),
+            node_selector: BTreeMap::new(),
+            required_terms: None,
+            preferred_terms: Vec::new(),
+            host_ports: Vec::new(),
+            images: Vec::new(),
+            spread: Vec::new(),
+            affinity: PodAffinity::default(),
+            terminating: false,
+        }
+    }
+
     /// Reads a Pod object, or any object with a pod template (`spec.template`) such as a
     /// Deployment, whose template becomes the pod.
     pub fn from_object(o: &Object) -> PodInfo {
@@ -307,6 +480,7 @@ impl PodInfo {
                 )
         };
         let node_affinity = spec.path(&["affinity", "nodeAffinity"]);
+        let labels = string_map(meta.and_then(|m| m.get("labels")));
         PodInfo {
             namespace: o.namespace().unwrap_or("default").to_string(),
             name: meta
@@ -314,7 +488,6 @@ impl PodInfo {
                 .and_then(Node::as_str)
                 .unwrap_or(o.name())
                 .to_string(),
-            labels: string_map(meta.and_then(|m| m.get("labels"))),
             node_name: spec
                 .get("nodeName")
                 .and_then(Node::as_str)
@@ -382,8 +555,111 @@ impl PodInfo {
                 .filter_map(|c| c.get("image").and_then(Node::as_str))
                 .map(normalized_image)
                 .collect(),
+            spread: spec
+                .get("topologySpreadConstraints")
+                .map(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .map(|c| {
+                    let mut selector = c
+                        .get("labelSelector")
+                        .map(LabelSelector::from_node)
+                        .unwrap_or_default();
+                    for key in c
+                        .get("matchLabelKeys")
+                        .map(Node::as_seq)
+                        .unwrap_or_default()
+                    {
+                        if let Some(k) = key.as_str()
+                            && let Some(v) = labels.get(k)
+                        {
+                            selector.match_labels.insert(k.to_string(), v.clone());
+                        }
+                    }
+                    SpreadConstraint {
+                        max_skew: c.get("maxSkew").and_then(Node::as_i64).unwrap_or(1),
+                        topology_key: text(c.get("topologyKey")),
+                        hard: c.get("whenUnsatisfiable").and_then(Node::as_str)
+                            != Some("ScheduleAnyway"),
+                        selector,
+                        min_domains: c.get("minDomains").and_then(Node::as_i64).unwrap_or(1),
+                        honor_node_affinity: c.get("nodeAffinityPolicy").and_then(Node::as_str)
+                            != Some("Ignore"),
+                        honor_node_taints: c.get("nodeTaintsPolicy").and_then(Node::as_str)
+                            == Some("Honor"),
+                    }
+                })
+                .collect(),
+            affinity: PodAffinity {
+                required: affinity_terms(spec.path(&[
+                    "affinity",
+                    "podAffinity",
+                    "requiredDuringSchedulingIgnoredDuringExecution",
+                ])),
+                required_anti: affinity_terms(spec.path(&[
+                    "affinity",
+                    "podAntiAffinity",
+                    "requiredDuringSchedulingIgnoredDuringExecution",
+                ])),
+                preferred: weighted_terms(spec.path(&[
+                    "affinity",
+                    "podAffinity",
+                    "preferredDuringSchedulingIgnoredDuringExecution",
+                ])),
+                preferred_anti: weighted_terms(spec.path(&[
+                    "affinity",
+                    "podAntiAffinity",
+                    "preferredDuringSchedulingIgnoredDuringExecution",
+                ])),
+            },
+            terminating: meta
+                .and_then(|m| m.get("deletionTimestamp"))
+                .is_some_and(|d| !d.is_null()),
+            labels,
         }
     }
+}
+
+fn affinity_term(t: &Node) -> AffinityTerm {
+    AffinityTerm {
+        selector: t
+            .get("labelSelector")
+            .filter(|s| !s.is_null())
+            .map(LabelSelector::from_node),
+        namespaces: t
+            .get("namespaces")
+            .map(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Node::scalar_text)
+            .collect(),
+        namespace_selector: t
+            .get("namespaceSelector")
+            .filter(|s| !s.is_null())
+            .map(LabelSelector::from_node),
+        topology_key: text(t.get("topologyKey")),
+    }
+}
+
+fn affinity_terms(n: Option<&Node>) -> Vec<AffinityTerm> {
+    n.map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .map(affinity_term)
+        .collect()
+}
+
+fn weighted_terms(n: Option<&Node>) -> Vec<(i64, AffinityTerm)> {
+    n.map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|w| {
+            Some((
+                w.get("weight").and_then(Node::as_i64)?,
+                affinity_term(w.get("podAffinityTerm")?),
+            ))
+        })
+        .collect()
 }
 
 /// An image name as ImageLocality compares it: `:latest` appended when there is no tag.
@@ -403,6 +679,11 @@ pub struct Cluster {
     pub nodes: Vec<NodeInfo>,
     /// Pods, bound or not.
     pub pods: Vec<PodInfo>,
+    /// Namespace labels, for namespace selectors of affinity terms.
+    pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    /// Selectors of Services, ReplicaSets, StatefulSets and ReplicationControllers, by
+    /// namespace: the source of the system default spreading constraints.
+    pub owner_selectors: Vec<(String, LabelSelector)>,
 }
 
 impl Cluster {
@@ -416,6 +697,42 @@ impl Cluster {
                 .map(NodeInfo::from_object)
                 .collect(),
             pods: Vec::new(),
+            namespaces: objects
+                .iter()
+                .filter(|o| o.kind() == "Namespace")
+                .map(|o| {
+                    (
+                        o.name().to_string(),
+                        string_map(o.node.path(&["metadata", "labels"])),
+                    )
+                })
+                .collect(),
+            owner_selectors: objects
+                .iter()
+                .filter_map(|o| {
+                    let ns = o.namespace().unwrap_or("default").to_string();
+                    match o.kind() {
+                        "Service" | "ReplicationController" => o
+                            .node
+                            .path(&["spec", "selector"])
+                            .filter(|s| s.as_map().is_some_and(|m| !m.is_empty()))
+                            .map(|s| {
+                                (
+                                    ns,
+                                    LabelSelector {
+                                        match_labels: string_map(Some(s)),
+                                        match_expressions: vec![],
+                                    },
+                                )
+                            }),
+                        "ReplicaSet" | "StatefulSet" => o
+                            .node
+                            .path(&["spec", "selector"])
+                            .map(|s| (ns, LabelSelector::from_node(s))),
+                        _ => None,
+                    }
+                })
+                .collect(),
         };
         let index: BTreeMap<String, usize> = c
             .nodes
@@ -429,12 +746,39 @@ impl Cluster {
                 continue;
             }
             let pod = PodInfo::from_object(o);
-            if let Some(i) = pod.node_name.as_ref().and_then(|n| index.get(n)) {
-                c.nodes[*i].add_pod(&pod);
+            let node = pod.node_name.as_ref().and_then(|n| index.get(n)).copied();
+            match node {
+                Some(i) => c.bind(pod, i),
+                None => c.pods.push(pod),
             }
-            c.pods.push(pod);
         }
         c
+    }
+
+    /// Adds a pod bound to node `node` (as the scheduler's assume step does).
+    pub fn bind(&mut self, mut pod: PodInfo, node: usize) {
+        pod.node_name = Some(self.nodes[node].name.clone());
+        self.nodes[node].add_pod(&pod);
+        self.nodes[node].pods.push(self.pods.len());
+        self.pods.push(pod);
+    }
+
+    /// The system default spreading selector of a pod: the union of the selectors of the
+    /// Services, ReplicaSets, StatefulSets and ReplicationControllers of its namespace that
+    /// select it (`podtopologyspread/plugin.go`); `None` when nothing selects it.
+    pub fn default_spread_selector(&self, pod: &PodInfo) -> Option<LabelSelector> {
+        let mut union = LabelSelector::default();
+        let mut any = false;
+        for (ns, sel) in &self.owner_selectors {
+            if *ns == pod.namespace && !sel.is_empty() && sel.matches(&pod.labels) {
+                any = true;
+                union.match_labels.extend(sel.match_labels.clone());
+                union
+                    .match_expressions
+                    .extend(sel.match_expressions.clone());
+            }
+        }
+        any.then_some(union)
     }
 
     /// The index of a node by name.

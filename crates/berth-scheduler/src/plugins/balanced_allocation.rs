@@ -94,55 +94,35 @@ mod tests {
     use crate::resources::Resources;
 
     fn node(alloc: (i64, i64), requested: (i64, i64)) -> NodeInfo {
+        let mut n = NodeInfo::new(
+            "n",
+            Resources {
+                milli_cpu: alloc.0,
+                memory: alloc.1,
+                ..Default::default()
+            },
+        );
         let req = Resources {
             milli_cpu: requested.0,
             memory: requested.1,
             ..Default::default()
         };
-        NodeInfo {
-            name: "n".into(),
-            labels: Default::default(),
-            taints: vec![],
-            unschedulable: false,
-            allocatable: Resources {
-                milli_cpu: alloc.0,
-                memory: alloc.1,
-                ..Default::default()
-            },
-            allowed_pods: 110,
-            images: vec![],
-            requested: req.clone(),
-            non_zero_requested: req,
-            pod_count: 1,
-            used_ports: vec![],
-        }
+        n.requested = req.clone();
+        n.non_zero_requested = req;
+        n.pod_count = 1;
+        n
     }
 
     fn pod(cpu: i64, mem: i64) -> PodInfo {
-        let r = Resources {
-            milli_cpu: cpu,
-            memory: mem,
-            ..Default::default()
-        };
-        let non_zero = Resources {
-            milli_cpu: if cpu == 0 { 100 } else { cpu },
-            memory: if mem == 0 { 200 << 20 } else { mem },
-            ..Default::default()
-        };
-        PodInfo {
-            namespace: "default".into(),
-            name: "p".into(),
-            labels: Default::default(),
-            node_name: None,
-            requests: r,
-            non_zero_requests: non_zero,
-            tolerations: vec![],
-            node_selector: Default::default(),
-            required_terms: None,
-            preferred_terms: vec![],
-            host_ports: vec![],
-            images: vec![],
-        }
+        PodInfo::new(
+            "default",
+            "p",
+            Resources {
+                milli_cpu: cpu,
+                memory: mem,
+                ..Default::default()
+            },
+        )
     }
 
     fn cpu_mem() -> Vec<String> {

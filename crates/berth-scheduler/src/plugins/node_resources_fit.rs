@@ -173,45 +173,26 @@ mod tests {
     use crate::resources::Resources;
 
     fn node(cpu: i64, mem: i64) -> NodeInfo {
-        NodeInfo {
-            name: "n".into(),
-            labels: Default::default(),
-            taints: vec![],
-            unschedulable: false,
-            allocatable: Resources {
+        NodeInfo::new(
+            "n",
+            Resources {
                 milli_cpu: cpu,
                 memory: mem,
                 ..Default::default()
             },
-            allowed_pods: 110,
-            images: vec![],
-            requested: Resources::default(),
-            non_zero_requested: Resources::default(),
-            pod_count: 0,
-            used_ports: vec![],
-        }
+        )
     }
 
     fn pod(cpu: i64, mem: i64) -> PodInfo {
-        let r = Resources {
-            milli_cpu: cpu,
-            memory: mem,
-            ..Default::default()
-        };
-        PodInfo {
-            namespace: "default".into(),
-            name: "p".into(),
-            labels: Default::default(),
-            node_name: None,
-            requests: r.clone(),
-            non_zero_requests: r,
-            tolerations: vec![],
-            node_selector: Default::default(),
-            required_terms: None,
-            preferred_terms: vec![],
-            host_ports: vec![],
-            images: vec![],
-        }
+        PodInfo::new(
+            "default",
+            "p",
+            Resources {
+                milli_cpu: cpu,
+                memory: mem,
+                ..Default::default()
+            },
+        )
     }
 
     #[test]

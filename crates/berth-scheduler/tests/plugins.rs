@@ -1,0 +1,169 @@
+//! Whole cycles over small clusters, each mirroring a documented upstream behaviour.
+
+use berth_scheduler::{Cluster, Decision, PodInfo, Profile, State, schedule};
+
+fn node(name: &str, zone: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\n  labels: {{kubernetes.io/hostname: {name}, topology.kubernetes.io/zone: {zone}}}\nstatus:\n  allocatable: {{cpu: '8', memory: 32Gi, pods: '110'}}\n"
+    )
+}
+
+fn pod(name: &str, node: &str, labels: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: shop\n  labels: {labels}\nspec:\n  nodeName: {node}\n  containers:\n  - name: a\n    image: a:1\n    resources: {{requests: {{cpu: 100m, memory: 128Mi}}}}\n{extra}"
+    )
+}
+
+fn run(docs: &[String], incoming: &str) -> Decision {
+    let (objs, errs) = berth_manifest::load_objects("c.yaml", &docs.join("---\n"));
+    assert!(errs.is_empty(), "{errs:?}");
+    let cluster = Cluster::from_objects(&objs);
+    let (p, errs) = berth_manifest::load_objects("p.yaml", incoming);
+    assert!(errs.is_empty(), "{errs:?}");
+    let pod = PodInfo::from_object(&p[0]);
+    schedule(&cluster, &pod, &Profile::default(), &mut State::new(7))
+}
+
+fn reasons<'a>(d: &'a Decision, node: &str) -> &'a [String] {
+    &d.nodes
+        .iter()
+        .find(|n| n.name == node)
+        .expect("node")
+        .reasons
+}
+
+fn normalized(d: &Decision, node: &str, plugin: &str) -> i64 {
+    d.nodes
+        .iter()
+        .find(|n| n.name == node)
+        .expect("node")
+        .scores[plugin]
+        .normalized
+}
+
+#[test]
+fn hard_spread_filters_the_fuller_zone() {
+    // podtopologyspread/filtering.go: skew = count(domain) + self - globalMin > maxSkew fails.
+    let docs = vec![
+        node("a1", "a"),
+        node("b1", "b"),
+        pod("w1", "a1", "{app: web}", ""),
+        pod("w2", "a1", "{app: web}", ""),
+    ];
+    let incoming = pod(
+        "w3",
+        "''",
+        "{app: web}",
+        "  topologySpreadConstraints:\n  - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: web}}}\n",
+    );
+    let d = run(&docs, &incoming);
+    // zone a: 2 + 1 - 0 = 3 > 1; zone b: 0 + 1 - 0 = 1.
+    assert_eq!(
+        reasons(&d, "a1"),
+        ["node(s) didn't match pod topology spread constraints"]
+    );
+    assert_eq!(d.selected.as_deref(), Some("b1"));
+}
+
+#[test]
+fn a_node_without_the_topology_label_is_unresolvable() {
+    let mut n = node("x1", "a");
+    n = n.replace(", topology.kubernetes.io/zone: a", "");
+    let incoming = pod(
+        "w",
+        "''",
+        "{app: web}",
+        "  topologySpreadConstraints:\n  - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: web}}}\n",
+    );
+    let d = run(&[n, node("a1", "a")], &incoming);
+    assert_eq!(
+        reasons(&d, "x1"),
+        ["node(s) didn't match pod topology spread constraints (missing required label)"]
+    );
+}
+
+#[test]
+fn soft_spread_scores_emptier_zones_higher() {
+    // scoring.go: one soft zone constraint, maxSkew 1, zone a holds 3 matching pods and b 1;
+    // weight ln(2+2); raw a = round(3*1.386) = 4, b = round(1.386) = 1;
+    // normalized a = 100*(4+1-4)/4 = 25, b = 100*(4+1-1)/4 = 100.
+    let docs = vec![
+        node("a1", "a"),
+        node("b1", "b"),
+        pod("w1", "a1", "{app: web}", ""),
+        pod("w2", "a1", "{app: web}", ""),
+        pod("w3", "a1", "{app: web}", ""),
+        pod("w4", "b1", "{app: web}", ""),
+    ];
+    let incoming = pod(
+        "w5",
+        "''",
+        "{app: web}",
+        "  topologySpreadConstraints:\n  - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchLabels: {app: web}}}\n",
+    );
+    let d = run(&docs, &incoming);
+    assert_eq!(normalized(&d, "a1", "PodTopologySpread"), 25);
+    assert_eq!(normalized(&d, "b1", "PodTopologySpread"), 100);
+}
+
+#[test]
+fn required_anti_affinity_keeps_replicas_off_a_shared_host() {
+    // interpodaffinity/filtering.go: the incoming pod's required anti-affinity.
+    let docs = vec![
+        node("a1", "a"),
+        node("a2", "a"),
+        pod("w1", "a1", "{app: web}", ""),
+    ];
+    let incoming = pod(
+        "w2",
+        "''",
+        "{app: web}",
+        "  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: web}}}\n",
+    );
+    let d = run(&docs, &incoming);
+    assert_eq!(
+        reasons(&d, "a1"),
+        ["node(s) didn't match pod anti-affinity rules"]
+    );
+    assert_eq!(d.selected.as_deref(), Some("a2"));
+}
+
+#[test]
+fn an_existing_pods_anti_affinity_also_repels_the_newcomer() {
+    // interpodaffinity/filtering.go: existing pods' required anti-affinity is checked too.
+    let docs = vec![
+        node("a1", "a"),
+        node("b1", "b"),
+        pod(
+            "db",
+            "a1",
+            "{app: db}",
+            "  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - {topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: web}}}\n",
+        ),
+    ];
+    let d = run(&docs, &pod("w", "''", "{app: web}", ""));
+    assert_eq!(
+        reasons(&d, "a1"),
+        ["node(s) didn't satisfy existing pods anti-affinity rules"]
+    );
+}
+
+#[test]
+fn the_first_pod_of_a_self_affine_group_may_go_anywhere() {
+    // interpodaffinity/filtering.go: no pod matches the affinity yet and the pod matches its
+    // own terms, so the affinity does not block it.
+    let incoming = pod(
+        "w",
+        "''",
+        "{app: web}",
+        "  affinity:\n    podAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - {topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: web}}}\n",
+    );
+    let d = run(&[node("a1", "a")], &incoming);
+    assert_eq!(d.selected.as_deref(), Some("a1"));
+    let other = incoming.replace("labels: {app: web}", "labels: {app: api}");
+    let d = run(&[node("a1", "a")], &other);
+    assert_eq!(
+        reasons(&d, "a1"),
+        ["node(s) didn't match pod affinity rules"]
+    );
+}
