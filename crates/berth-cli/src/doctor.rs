@@ -64,9 +64,13 @@ pub fn doctor(args: &DoctorArgs) -> Result<Outcome> {
     match args.output {
         Format::Table => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            // The table lists unreadable inputs in place; stderr only says that some were.
             print!("{}", berth_doctor::output::table(&report, color));
-            for e in &report.errors {
-                eprintln!("error: {e}");
+            if !report.errors.is_empty() {
+                eprintln!(
+                    "error: {} document(s) could not be read; see `input error:` above",
+                    report.errors.len()
+                );
             }
         }
         Format::Json => println!("{}", berth_doctor::output::json(&report)),

@@ -261,15 +261,17 @@ fn one_broken_file_does_not_hide_the_findings_in_the_others() {
         "{}",
         text(&out.stdout)
     );
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("a-junk.yaml:1:1") && table.contains("binary"),
+        "{table}"
+    );
+    assert!(
+        table.contains("b-helm.yaml:4") && table.contains("helm template"),
+        "{table}"
+    );
     let err = text(&out.stderr);
-    assert!(
-        err.contains("a-junk.yaml:1:1") && err.contains("binary"),
-        "{err}"
-    );
-    assert!(
-        err.contains("b-helm.yaml:4") && err.contains("helm template"),
-        "{err}"
-    );
+    assert!(err.contains("2 document(s) could not be read"), "{err}");
 }
 
 #[test]

@@ -40,11 +40,19 @@ struct Fast<'a> {
     /// A column where the current line's content starts instead of its indentation
     /// (the content after `- ` in a sequence item).
     virt: Option<(usize, usize)>,
+    /// Current nesting of block collections.
+    depth: usize,
 }
+
+/// Deeper nesting is left to the full parser, which reports it as an error; keeps this
+/// path's recursion far from the stack limit.
+const MAX_DEPTH: usize = 150;
+/// YAML limits implicit keys to 1024 characters.
+const MAX_KEY: usize = 1024;
 
 /// Parses one document chunk, or `None` when it needs the full parser.
 pub(crate) fn parse(src: &str, first_line: u32) -> Option<Parsed> {
-    if src.contains('\t') || src.contains('\r') {
+    if src.contains(['\t', '\r', '\u{feff}']) {
         return None;
     }
     let mut lines = Vec::new();
@@ -69,6 +77,7 @@ pub(crate) fn parse(src: &str, first_line: u32) -> Option<Parsed> {
         first_line,
         i: 0,
         virt: None,
+        depth: 0,
     };
     f.skip_blank();
     if f.i >= f.lines.len() {
@@ -77,7 +86,7 @@ pub(crate) fn parse(src: &str, first_line: u32) -> Option<Parsed> {
     let ind = f.indent(f.i)?;
     let text = f.rest(f.i, ind);
     let node = if text.starts_with(['{', '[']) {
-        let (node, end) = f.flow_at(f.lines[f.i].start + ind)?;
+        let (node, end) = f.flow_at(f.lines[f.i].start + ind, 0)?;
         f.finish_flow(end)?;
         node
     } else {
@@ -147,7 +156,14 @@ impl<'a> Fast<'a> {
         }
     }
 
+    /// Enters one more level of nesting, or declines past [`MAX_DEPTH`].
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
     fn map(&mut self, ind: usize) -> Option<Node> {
+        self.enter()?;
         let mut entries: Vec<Entry> = Vec::new();
         let mut map_pos = None;
         loop {
@@ -184,10 +200,12 @@ impl<'a> Fast<'a> {
             });
             self.virt = None;
         }
+        self.depth -= 1;
         Some(Node::new(map_pos?, Value::Map(Map(entries))))
     }
 
     fn seq(&mut self, ind: usize, indentless: bool) -> Option<Node> {
+        self.enter()?;
         let mut items = Vec::new();
         let mut seq_pos = None;
         loop {
@@ -232,6 +250,7 @@ impl<'a> Fast<'a> {
             items.push(item);
             self.virt = None;
         }
+        self.depth -= 1;
         Some(Node::new(seq_pos?, Value::Seq(items)))
     }
 
@@ -277,7 +296,7 @@ impl<'a> Fast<'a> {
         let node = match text.as_bytes()[0] {
             b'|' => return self.literal(line, at, parent),
             b'[' | b'{' => {
-                let (node, end) = self.flow_at(self.lines[line].start + at)?;
+                let (node, end) = self.flow_at(self.lines[line].start + at, self.depth)?;
                 self.finish_flow(end)?;
                 return self.after_inline(node, parent);
             }
@@ -421,8 +440,11 @@ impl<'a> Fast<'a> {
         self.pos(li, col)
     }
 
-    /// A flow node at byte `b`; returns it and the byte after it.
-    fn flow_at(&self, b: usize) -> Option<(Node, usize)> {
+    /// A flow node at byte `b`, `depth` levels deep; returns it and the byte after it.
+    fn flow_at(&self, b: usize, depth: usize) -> Option<(Node, usize)> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
         let bytes = self.src.as_bytes();
         let pos = self.pos_at(b);
         match *bytes.get(b)? {
@@ -433,7 +455,7 @@ impl<'a> Fast<'a> {
                     if *bytes.get(c)? == b']' {
                         return Some((Node::new(pos, Value::Seq(items)), c + 1));
                     }
-                    let (item, next) = self.flow_at(c)?;
+                    let (item, next) = self.flow_at(c, depth + 1)?;
                     items.push(item);
                     c = self.skip_ws(next);
                     match *bytes.get(c)? {
@@ -451,7 +473,10 @@ impl<'a> Fast<'a> {
                         return Some((Node::new(pos, Value::Map(Map(entries))), c + 1));
                     }
                     let key_pos = self.pos_at(c);
-                    let (k, next) = self.flow_at(c)?;
+                    let (k, next) = self.flow_at(c, depth + 1)?;
+                    if next - c > MAX_KEY {
+                        return None;
+                    }
                     let key = match k.value {
                         Value::Str(s) => s,
                         Value::Null => "null".to_string(),
@@ -470,7 +495,7 @@ impl<'a> Fast<'a> {
                         return None;
                     }
                     c = self.skip_ws(c + 1);
-                    let (value, next) = self.flow_at(c)?;
+                    let (value, next) = self.flow_at(c, depth + 1)?;
                     entries.push(Entry {
                         key,
                         key_pos,
@@ -542,6 +567,11 @@ enum Chomp {
 /// The key of a `key: value` line and the byte offset of its colon, for plain and quoted
 /// keys; `None` when the line is not a simple pair.
 fn key_end(text: &str) -> Option<(String, usize)> {
+    let (key, colon) = key_end_any(text)?;
+    (colon <= MAX_KEY).then_some((key, colon))
+}
+
+fn key_end_any(text: &str) -> Option<(String, usize)> {
     let b = text.as_bytes();
     match *b.first()? {
         b'"' | b'\'' => {

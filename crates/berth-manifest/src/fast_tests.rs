@@ -391,3 +391,30 @@ fn fast_path_is_taken_for_typical_manifests() {
         Some(crate::fast::Parsed::Node(_))
     ));
 }
+
+#[test]
+fn deep_nesting_is_declined_not_a_stack_overflow() {
+    // A review found 15 KB of `[` aborting the process; both paths must answer with an error.
+    for text in [
+        format!("data: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),
+        format!("data: {}\n", "[".repeat(100_000)),
+        (0..400)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect::<String>(),
+    ] {
+        let (docs, errs) = load_documents("deep.yaml", &text);
+        assert!(
+            docs.is_empty() && !errs.is_empty(),
+            "deep input must be an error"
+        );
+    }
+}
+
+#[test]
+fn long_keys_and_byte_order_marks_read_as_the_full_parser_reads_them() {
+    same_as_full_parser(&format!("{}: 1\n", "k".repeat(1100)));
+    same_as_full_parser("a: 1\n---\n\u{feff}b: 2\n");
+    let (docs, errs) = load_documents("bom.yaml", "\u{feff}a: 1\n");
+    assert!(errs.is_empty());
+    assert_eq!(docs[0].1.get("a").and_then(Node::as_i64), Some(1));
+}

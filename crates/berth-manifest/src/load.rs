@@ -150,6 +150,7 @@ pub fn decode_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError
 /// Documents are split at their `---` markers and each goes through [`crate::fast`] first;
 /// what the fast path declines goes through the full YAML parser.
 pub fn load_documents(file: &str, text: &str) -> (Vec<(usize, Node)>, Vec<LoadError>) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let Some(chunks) = split_documents(text) else {
         return parse_documents(file, text, 0, 0);
     };
