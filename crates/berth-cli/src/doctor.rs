@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use berth_doctor::{Report, Severity};
+use berth_manifest::LoadErrorKind;
 use clap::{Args, ValueEnum};
 
 use crate::Outcome;
@@ -55,10 +56,29 @@ pub fn doctor(args: &DoctorArgs) -> Result<Outcome> {
     }
     let mut objects = Vec::new();
     let mut errors = Vec::new();
+    let mut skipped = 0;
     for input in read_inputs(&args.paths)? {
         let (o, e) = berth_manifest::load_bytes(&input.name, &input.bytes);
         objects.extend(o);
-        errors.extend(e);
+        for err in e {
+            // A repository holds YAML that is not Kubernetes (CI workflows, values.yaml,
+            // Chart.yaml, Helm templates): skip it when it was found by walking a directory;
+            // a file named on the command line is always reported.
+            let foreign = matches!(
+                err.kind,
+                LoadErrorKind::NotAnObject | LoadErrorKind::Template
+            );
+            if input.walked && foreign {
+                skipped += 1;
+            } else {
+                errors.push(err);
+            }
+        }
+    }
+    if skipped > 0 {
+        eprintln!(
+            "note: skipped {skipped} document(s) found in directories that are not Kubernetes objects or are unrendered templates; name a file to check it anyway"
+        );
     }
     let report = Report::new(&objects, errors);
     match args.output {

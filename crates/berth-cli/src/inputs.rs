@@ -11,6 +11,8 @@ pub struct Input {
     pub name: String,
     /// The content.
     pub bytes: Vec<u8>,
+    /// Found by walking a directory rather than named by the user.
+    pub walked: bool,
 }
 
 /// Reads every named input. Directories are walked for `*.yaml`, `*.yml` and `*.json`, in
@@ -19,7 +21,11 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
     if paths.is_empty() {
         bail!("no input: name files or directories, or `-` for standard input");
     }
-    let mut out = Vec::new();
+    let mut out: Vec<Input> = Vec::new();
+    // The same file named twice (or reached through two directories) is read once.
+    let mut seen = std::collections::HashSet::new();
+    let mut first_visit =
+        |p: &Path| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
     for p in paths {
         if p.as_os_str() == "-" {
             let mut bytes = Vec::new();
@@ -29,6 +35,7 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
             out.push(Input {
                 name: "-".into(),
                 bytes,
+                walked: false,
             });
         } else if p.is_dir() {
             let mut files = Vec::new();
@@ -40,9 +47,14 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
                 );
             }
             for f in files {
-                out.push(read_file(&f)?);
+                if first_visit(&f) {
+                    out.push(Input {
+                        walked: true,
+                        ..read_file(&f)?
+                    });
+                }
             }
-        } else {
+        } else if first_visit(p) {
             out.push(read_file(p)?);
         }
     }
@@ -54,6 +66,7 @@ fn read_file(p: &Path) -> Result<Input> {
     Ok(Input {
         name: p.display().to_string(),
         bytes,
+        walked: false,
     })
 }
 

@@ -266,12 +266,34 @@ fn one_broken_file_does_not_hide_the_findings_in_the_others() {
         table.contains("a-junk.yaml:1:1") && table.contains("binary"),
         "{table}"
     );
+    let err = text(&out.stderr);
+    assert!(err.contains("1 document(s) could not be read"), "{err}");
+    // Found by walking the directory, the Helm template and a CI workflow are skipped...
+    std::fs::write(dir.join("d-workflow.yaml"), "on: push\njobs: {}\n").expect("workflow");
+    let out = berth(&["doctor", dir.to_str().expect("utf-8 path")], None);
+    assert!(
+        text(&out.stderr).contains("skipped 2 document(s)"),
+        "{}",
+        text(&out.stderr)
+    );
+    // ...but a file named on the command line is always reported.
+    let helm = dir.join("b-helm.yaml");
+    let out = berth(&["doctor", helm.to_str().expect("utf-8 path")], None);
+    assert_eq!(out.status.code(), Some(2));
+    let table = text(&out.stdout);
     assert!(
         table.contains("b-helm.yaml:4") && table.contains("helm template"),
         "{table}"
     );
-    let err = text(&out.stderr);
-    assert!(err.contains("2 document(s) could not be read"), "{err}");
+}
+
+#[test]
+fn a_file_named_twice_is_read_once() {
+    let file = scratch("twice.yaml", BAD);
+    let path = file.to_str().expect("utf-8 path");
+    let out = berth(&["doctor", path, path, "-o", "json"], None);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["summary"]["objects"], 2);
 }
 
 #[test]

@@ -24,6 +24,8 @@ pub(crate) enum Parsed {
 struct Line<'a> {
     /// Full text without the line break.
     text: &'a str,
+    /// Whether the line is ASCII (then a column is a byte offset).
+    ascii: bool,
     /// Byte offset of the line in the chunk.
     start: usize,
     /// Leading spaces; `None` for blank or comment-only lines.
@@ -42,6 +44,10 @@ struct Fast<'a> {
     virt: Option<(usize, usize)>,
     /// Current nesting of block collections.
     depth: usize,
+    /// The last (line, byte, characters) counted on a non-ASCII line: positions are asked
+    /// for in increasing order, so counting resumes there instead of from the line start
+    /// (a single-line JSON document would otherwise cost quadratic time).
+    chars_at: std::cell::Cell<(usize, usize, usize)>,
 }
 
 /// Deeper nesting is left to the full parser, which reports it as an error; keeps this
@@ -66,6 +72,7 @@ pub(crate) fn parse(src: &str, first_line: u32) -> Option<Parsed> {
         };
         lines.push(Line {
             text,
+            ascii: text.is_ascii(),
             start,
             indent,
         });
@@ -78,6 +85,7 @@ pub(crate) fn parse(src: &str, first_line: u32) -> Option<Parsed> {
         i: 0,
         virt: None,
         depth: 0,
+        chars_at: std::cell::Cell::new((usize::MAX, 0, 0)),
     };
     f.skip_blank();
     if f.i >= f.lines.len() {
@@ -123,11 +131,19 @@ impl<'a> Fast<'a> {
     }
 
     fn pos(&self, i: usize, byte_col: usize) -> Pos {
-        let text = self.lines[i].text;
-        let col = if text.is_ascii() {
+        let line = &self.lines[i];
+        let col = if line.ascii {
             byte_col
         } else {
-            text[..byte_col].chars().count()
+            let (li, b, c) = self.chars_at.get();
+            let (from_b, from_c) = if li == i && b <= byte_col {
+                (b, c)
+            } else {
+                (0, 0)
+            };
+            let c = from_c + line.text[from_b..byte_col].chars().count();
+            self.chars_at.set((i, byte_col, c));
+            c
         };
         Pos {
             line: self.first_line + i as u32,

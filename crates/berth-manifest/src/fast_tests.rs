@@ -11,7 +11,7 @@ use crate::node::{Node, Pos, Value};
 /// it, at the end of that document rather than at the next one's marker).
 /// An empty block scalar at the very end of a document has no text to point at; the two
 /// paths place it at the end of its line or at the next document's marker.
-fn normalize(docs: Vec<(usize, Node)>) -> Vec<(usize, Node)> {
+fn normalize(docs: Vec<crate::Document>) -> Vec<(usize, Node)> {
     fn walk(n: &mut Node) {
         match &mut n.value {
             Value::Str(s) if s.is_empty() => n.pos = Pos::default(),
@@ -27,9 +27,10 @@ fn normalize(docs: Vec<(usize, Node)>) -> Vec<(usize, Node)> {
         }
     }
     docs.into_iter()
-        .map(|(i, mut n)| {
+        .map(|d| {
+            let mut n = d.root;
             walk(&mut n);
-            (i, n)
+            (d.index, n)
         })
         .collect()
 }
@@ -416,5 +417,5 @@ fn long_keys_and_byte_order_marks_read_as_the_full_parser_reads_them() {
     same_as_full_parser("a: 1\n---\n\u{feff}b: 2\n");
     let (docs, errs) = load_documents("bom.yaml", "\u{feff}a: 1\n");
     assert!(errs.is_empty());
-    assert_eq!(docs[0].1.get("a").and_then(Node::as_i64), Some(1));
+    assert_eq!(docs[0].root.get("a").and_then(Node::as_i64), Some(1));
 }

@@ -21,6 +21,9 @@ mod path;
 pub mod quantity;
 pub mod schema;
 
-pub use load::{LoadError, Object, decode_text, load_bytes, load_documents, load_objects};
+pub use load::{
+    Document, DuplicateKey, LoadError, LoadErrorKind, Object, decode_text, load_bytes,
+    load_documents, load_objects,
+};
 pub use node::{Entry, Map, Node, Pos, Value, plain_reads_as_string};
 pub use path::{FieldPath, Seg};

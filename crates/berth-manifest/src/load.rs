@@ -7,6 +7,7 @@ use std::sync::Arc;
 use granit_parser::{Event, Marker, Parser, ScalarStyle, StructureStyle};
 
 use crate::node::{Entry, Map, Node, Pos, Value, resolve_plain};
+use crate::path::{FieldPath, Seg};
 
 /// Deepest nesting accepted; real manifests stay far below, and a bound keeps every later
 /// recursive walk (conversion, drop) off the stack limit.
@@ -27,6 +28,22 @@ pub struct LoadError {
     pub message: String,
     /// How to fix it, when there is something to say.
     pub hint: Option<String>,
+    /// What kind of problem it is.
+    pub kind: LoadErrorKind,
+}
+
+/// What kind of input problem a [`LoadError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LoadErrorKind {
+    /// Not text: NUL bytes or invalid UTF-8.
+    Binary,
+    /// Text that is not valid YAML or JSON.
+    Syntax,
+    /// An unrendered Helm or Go template.
+    Template,
+    /// Valid YAML that is not a Kubernetes object (no `apiVersion`/`kind`, not a mapping):
+    /// `values.yaml`, `Chart.yaml`, CI workflows.
+    NotAnObject,
 }
 
 impl fmt::Display for LoadError {
@@ -43,6 +60,29 @@ impl fmt::Display for LoadError {
     }
 }
 
+/// A mapping key written twice in one mapping. The last value wins, as kubectl reads it
+/// (kubernetes/kubernetes#125885); the first is silently lost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuplicateKey {
+    /// Path of the repeated key.
+    pub path: FieldPath,
+    /// Where it is first written.
+    pub first: Pos,
+    /// Where it is written again (the value in effect).
+    pub second: Pos,
+}
+
+/// One document of a YAML/JSON stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// 0-based index in the stream.
+    pub index: usize,
+    /// Its tree.
+    pub root: Node,
+    /// Keys written twice.
+    pub duplicate_keys: Vec<DuplicateKey>,
+}
+
 /// One Kubernetes object read from a file, with where it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
@@ -54,6 +94,8 @@ pub struct Object {
     pub item: Option<usize>,
     /// The object's tree.
     pub node: Node,
+    /// Keys written twice in the object (paths from the object's root).
+    pub duplicate_keys: Vec<DuplicateKey>,
 }
 
 impl Object {
@@ -131,6 +173,7 @@ pub fn decode_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError
             },
             message,
             hint: Some("berth reads Kubernetes objects as UTF-8 YAML or JSON text".into()),
+            kind: LoadErrorKind::Binary,
         }
     };
     if let Some(at) = bytes.iter().position(|b| *b == 0) {
@@ -149,9 +192,9 @@ pub fn decode_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, LoadError
 ///
 /// Documents are split at their `---` markers and each goes through [`crate::fast`] first;
 /// what the fast path declines goes through the full YAML parser.
-pub fn load_documents(file: &str, text: &str) -> (Vec<(usize, Node)>, Vec<LoadError>) {
+pub fn load_documents(file: &str, text: &str) -> (Vec<Document>, Vec<LoadError>) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let Some(chunks) = split_documents(text) else {
+    let Some(chunks) = split_json_stream(text).or_else(|| split_documents(text)) else {
         return parse_documents(file, text, 0, 0);
     };
     let mut docs = Vec::new();
@@ -159,7 +202,11 @@ pub fn load_documents(file: &str, text: &str) -> (Vec<(usize, Node)>, Vec<LoadEr
     for c in chunks {
         let body = &text[c.body..c.end];
         match crate::fast::parse(body, c.body_line) {
-            Some(crate::fast::Parsed::Node(node)) => docs.push((c.index, node)),
+            Some(crate::fast::Parsed::Node(root)) => docs.push(Document {
+                index: c.index,
+                root,
+                duplicate_keys: Vec::new(),
+            }),
             Some(crate::fast::Parsed::Empty) => {}
             None => {
                 let (d, e) =
@@ -188,6 +235,78 @@ struct Chunk {
     body_line: u32,
     /// End of the chunk.
     end: usize,
+}
+
+/// Splits concatenated JSON values (`{...}\n{...}`, as `kubectl get -o json` of several
+/// resources, `jq -c` or API watch output gives), which kubectl reads one after another.
+/// `None` unless there are at least two values, each starting on its own line.
+fn split_json_stream(text: &str) -> Option<Vec<Chunk>> {
+    let b = text.as_bytes();
+    let first = b.iter().position(|c| !c.is_ascii_whitespace())?;
+    if !matches!(b[first], b'{' | b'[') {
+        return None;
+    }
+    let mut chunks = Vec::new();
+    let mut i = first;
+    let mut line = 1 + b[..first].iter().filter(|c| **c == b'\n').count() as u32;
+    while i < b.len() {
+        // Values must start a line, so that columns in the split-off text stay right.
+        let line_start = b[..i]
+            .iter()
+            .rposition(|c| *c == b'\n')
+            .map_or(0, |p| p + 1);
+        if !b[line_start..i].iter().all(|c| *c == b' ') || !matches!(b[i], b'{' | b'[') {
+            return None;
+        }
+        let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+        let mut end = None;
+        let mut newlines = 0u32;
+        for (k, &c) in b.iter().enumerate().skip(i) {
+            if c == b'\n' {
+                newlines += 1;
+            }
+            if in_str {
+                match (esc, c) {
+                    (true, _) => esc = false,
+                    (false, b'\\') => esc = true,
+                    (false, b'"') => in_str = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match c {
+                b'"' => in_str = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        end = Some(k + 1);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let end = end?;
+        chunks.push(Chunk {
+            index: chunks.len(),
+            explicit: true,
+            start: line_start,
+            start_line: line,
+            body: line_start,
+            body_line: line,
+            end,
+        });
+        line += newlines;
+        i = end;
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            if b[i] == b'\n' {
+                line += 1;
+            }
+            i += 1;
+        }
+    }
+    (chunks.len() > 1).then_some(chunks)
 }
 
 /// Splits a stream at `---` lines, numbering documents as the YAML parser does; `None` when
@@ -251,7 +370,7 @@ pub(crate) fn parse_documents(
     text: &str,
     line_offset: u32,
     doc_offset: usize,
-) -> (Vec<(usize, Node)>, Vec<LoadError>) {
+) -> (Vec<Document>, Vec<LoadError>) {
     let mut docs = Vec::new();
     let mut errors = Vec::new();
     let mut parser = Parser::new_from_str(text);
@@ -275,7 +394,10 @@ pub(crate) fn parse_documents(
                 }
                 Event::DocumentEnd => {
                     ended = current;
-                    Ok(builder.root.take())
+                    Ok(builder
+                        .root
+                        .take()
+                        .map(|root| (root, std::mem::take(&mut builder.duplicates))))
                 }
                 Event::StreamStart | Event::StreamEnd => Ok(None),
                 other => builder
@@ -283,9 +405,13 @@ pub(crate) fn parse_documents(
                     .map(|()| None),
             });
         match step {
-            Ok(Some(root)) => {
+            Ok(Some((root, duplicate_keys))) => {
                 if !root.is_null() {
-                    docs.push((doc_offset + current.unwrap_or(0), root));
+                    docs.push(Document {
+                        index: doc_offset + current.unwrap_or(0),
+                        root,
+                        duplicate_keys,
+                    });
                 }
                 current = None;
             }
@@ -295,12 +421,18 @@ pub(crate) fn parse_documents(
                     next_index += 1;
                     next_index - 1
                 });
+                let template = template_hint(text);
                 errors.push(LoadError {
                     file: file.to_string(),
                     document: Some(doc_offset + d),
                     pos: at,
                     message,
-                    hint: template_hint(text).or_else(|| {
+                    kind: if template.is_some() {
+                        LoadErrorKind::Template
+                    } else {
+                        LoadErrorKind::Syntax
+                    },
+                    hint: template.or_else(|| {
                         Some("fix the YAML syntax at this position; `yamllint` shows more".into())
                     }),
                 });
@@ -321,7 +453,12 @@ pub fn load_objects(file: &str, text: &str) -> (Vec<Object>, Vec<LoadError>) {
     let (docs, mut errors) = load_documents(file, text);
     let file_arc: Arc<str> = Arc::from(file);
     let mut objects = Vec::with_capacity(docs.len());
-    for (document, root) in docs {
+    for Document {
+        index: document,
+        root,
+        duplicate_keys,
+    } in docs
+    {
         let is_list = root
             .get("kind")
             .and_then(Node::as_str)
@@ -352,6 +489,7 @@ pub fn load_objects(file: &str, text: &str) -> (Vec<Object>, Vec<LoadError>) {
                                 entry.value.type_name()
                             ),
                             hint: None,
+                            kind: LoadErrorKind::NotAnObject,
                         });
                         continue;
                     }
@@ -363,6 +501,21 @@ pub fn load_objects(file: &str, text: &str) -> (Vec<Object>, Vec<LoadError>) {
                             document,
                             item: Some(i),
                             node: item,
+                            // Duplicates inside this item, with paths from the item's root.
+                            duplicate_keys: duplicate_keys
+                                .iter()
+                                .filter_map(|d| match d.path.0.as_slice() {
+                                    [Seg::Key(k), Seg::Index(j), rest @ ..]
+                                        if k == "items" && *j == i =>
+                                    {
+                                        Some(DuplicateKey {
+                                            path: FieldPath(rest.to_vec()),
+                                            ..d.clone()
+                                        })
+                                    }
+                                    _ => None,
+                                })
+                                .collect(),
                         }),
                         Err((at, message, hint)) => errors.push(LoadError {
                             file: file.to_string(),
@@ -370,6 +523,7 @@ pub fn load_objects(file: &str, text: &str) -> (Vec<Object>, Vec<LoadError>) {
                             pos: at,
                             message: format!("items[{i}]: {message}"),
                             hint,
+                            kind: LoadErrorKind::NotAnObject,
                         }),
                     }
                 }
@@ -382,12 +536,18 @@ pub fn load_objects(file: &str, text: &str) -> (Vec<Object>, Vec<LoadError>) {
                 document,
                 item: None,
                 node: root,
+                duplicate_keys,
             }),
             Err((at, message, hint)) => errors.push(LoadError {
                 file: file.to_string(),
                 document: Some(document),
                 pos: at,
                 message,
+                kind: if template_hint(text).is_some() {
+                    LoadErrorKind::Template
+                } else {
+                    LoadErrorKind::NotAnObject
+                },
                 hint: hint.or_else(|| template_hint(text)),
             }),
         }
@@ -479,6 +639,8 @@ struct Builder {
     alias_nodes: usize,
     /// Whether the scalar being completed was written plain and untagged.
     plain_scalar: bool,
+    /// Keys written twice in this document.
+    duplicates: Vec<DuplicateKey>,
 }
 
 type Step = Result<(), (Pos, String)>;
@@ -491,6 +653,7 @@ impl Builder {
             anchors: HashMap::new(),
             alias_nodes: 0,
             plain_scalar: false,
+            duplicates: Vec::new(),
         }
     }
 
@@ -584,8 +747,31 @@ impl Builder {
         Ok(())
     }
 
+    /// The path of the value being completed (the pending key of the innermost mapping).
+    fn pending_path(&self) -> FieldPath {
+        FieldPath(
+            self.stack
+                .iter()
+                .filter_map(|f| match f {
+                    Frame::Map { key, .. } => key.as_ref().map(|(k, _, _)| Seg::Key(k.clone())),
+                    Frame::Seq { items, .. } => Some(Seg::Index(items.len())),
+                })
+                .collect(),
+        )
+    }
+
     fn complete(&mut self, node: Node, anchor: usize) -> Step {
         let plain = std::mem::take(&mut self.plain_scalar);
+        let duplicate_path = match self.stack.last() {
+            Some(Frame::Map {
+                entries,
+                key: Some((k, _, plain_key)),
+                ..
+            }) if !(k == "<<" && *plain_key) && entries.iter().any(|e| &e.key == k) => {
+                Some(self.pending_path())
+            }
+            _ => None,
+        };
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
@@ -625,14 +811,19 @@ impl Builder {
                         merges.push(node);
                         return Ok(());
                     }
-                    if let Some(prev) = entries.iter().find(|e| e.key == k) {
-                        return Err((
+                    if let Some(prev) = entries.iter_mut().find(|e| e.key == k) {
+                        // kubectl keeps the last value; record that the first was lost.
+                        self.duplicates.push(DuplicateKey {
+                            path: duplicate_path.unwrap_or_default(),
+                            first: prev.key_pos,
+                            second: key_pos,
+                        });
+                        *prev = Entry {
+                            key: k,
                             key_pos,
-                            format!(
-                                "duplicate key `{k}` (first at line {}); Kubernetes rejects duplicate keys",
-                                prev.key_pos.line
-                            ),
-                        ));
+                            value: node,
+                        };
+                        return Ok(());
                     }
                     entries.push(Entry {
                         key: k,
@@ -714,6 +905,18 @@ mod tests {
     }
 
     #[test]
+    fn concatenated_json_objects_are_read_one_after_another() {
+        // kubectl's YAMLOrJSONDecoder reads a stream of JSON values.
+        let text = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"s1\"}}\n{\"apiVersion\":\"v1\",\n \"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"s2\"}}\n";
+        let (objs, errs) = load_objects("s.json", text);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(objs.len(), 2);
+        assert_eq!(objs[1].name(), "s2");
+        assert_eq!(objs[1].document, 1);
+        assert_eq!(objs[1].node.get("kind").map(|n| n.pos.line), Some(3));
+    }
+
+    #[test]
     fn helm_templates_are_named_as_such() {
         let text =
             "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: {{ .Values.replicas }}\n";
@@ -724,11 +927,25 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_keys_are_rejected_with_both_lines() {
-        let (_, errs) = load_objects("d.yaml", "apiVersion: v1\nkind: Pod\nkind: Service\n");
-        assert_eq!(errs.len(), 1);
-        assert!(errs[0].message.contains("first at line 2"), "{}", errs[0]);
-        assert_eq!(errs[0].pos.line, 3);
+    fn duplicate_keys_keep_the_last_value_and_are_recorded() {
+        // kubectl (sigs.k8s.io/yaml) keeps the last value of a repeated key.
+        let text = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 3\n  replicas: 2\n";
+        let (objs, errs) = load_objects("d.yaml", text);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(
+            objs[0]
+                .node
+                .path(&["spec", "replicas"])
+                .and_then(Node::as_i64),
+            Some(2)
+        );
+        let d = &objs[0].duplicate_keys;
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].path.to_string(), "spec.replicas");
+        assert_eq!((d[0].first.line, d[0].second.line), (4, 5));
+        let list = "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"kind\": \"Pod\"}]}";
+        let (objs, _) = load_objects("l.json", list);
+        assert_eq!(objs[0].duplicate_keys[0].path.to_string(), "kind");
     }
 
     #[test]

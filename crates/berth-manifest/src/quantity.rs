@@ -31,7 +31,8 @@ impl Quantity {
             text: text.to_string(),
             reason,
         };
-        let t = text.trim();
+        // Kubernetes does not trim: `" 500m"` is not a quantity.
+        let t = text;
         if t.is_empty() {
             return Err(err("it is empty"));
         }
@@ -177,7 +178,9 @@ mod tests {
 
     #[test]
     fn invalid_quantities_say_why() {
-        for bad in ["", "abc", "1.2.3", "5X", "1e", "--1", "1 Gi"] {
+        for bad in [
+            "", "abc", "1.2.3", "5X", "1e", "--1", "1 Gi", " 500m", "1Gi ",
+        ] {
             let e = Quantity::parse(bad).expect_err(bad);
             assert!(e.to_string().contains("invalid quantity"), "{bad}: {e}");
         }

@@ -73,7 +73,12 @@ fn walk(node: &Node, schema: &J, path: &FieldPath, at: Pos, out: &mut Vec<Violat
                     "expected an integer or a string, found {}",
                     node.type_name()
                 ),
-                fix: None,
+                fix: Some(match node.value {
+                    Value::Float(_) => {
+                        "quote the value (`\"0.5\"`) or write it with a unit (`500m`)".into()
+                    }
+                    _ => "write a whole number or a string".into(),
+                }),
             });
         }
         return;
@@ -89,6 +94,17 @@ fn walk(node: &Node, schema: &J, path: &FieldPath, at: Pos, out: &mut Vec<Violat
             | (Some("number"), Value::Int(_) | Value::Float(_))
             | (Some("boolean"), Value::Bool(_))
     );
+    if let Value::Float(f) = node.value
+        && !f.is_finite()
+    {
+        out.push(Violation {
+            path: path.clone(),
+            pos: at,
+            message: format!("{f} is not a usable number"),
+            fix: Some("write a finite number".into()),
+        });
+        return;
+    }
     if !ok {
         let want = match ty {
             Some("object") => "a mapping",
@@ -108,10 +124,11 @@ fn walk(node: &Node, schema: &J, path: &FieldPath, at: Pos, out: &mut Vec<Violat
             }
             _ => None,
         };
+        let scalar = !matches!(ty, Some("object" | "array"));
         let fix = fix.or_else(|| {
             Some(match s.get("description").and_then(J::as_str) {
-                Some(d) => format!("write {want} here: {}", first_sentence(d)),
-                None => format!("write {want} here"),
+                Some(d) if scalar => format!("write {want} here: {}", first_sentence(d)),
+                _ => format!("write {want} here"),
             })
         });
         out.push(Violation {
@@ -141,6 +158,21 @@ fn walk(node: &Node, schema: &J, path: &FieldPath, at: Pos, out: &mut Vec<Violat
         }
     }
     if let Some(n) = node.as_f64() {
+        let (lo, hi) = match s.get("format").and_then(J::as_str) {
+            Some("int32") => (f64::from(i32::MIN), f64::from(i32::MAX)),
+            Some("uint32") => (0.0, f64::from(u32::MAX)),
+            Some("int64") => (i64::MIN as f64, i64::MAX as f64),
+            _ => (f64::NEG_INFINITY, f64::INFINITY),
+        };
+        if n < lo || n > hi {
+            out.push(Violation {
+                path: path.clone(),
+                pos: at,
+                message: format!("{n} is too large for this field"),
+                fix: Some("use a smaller number".into()),
+            });
+            return;
+        }
         if let Some(min) = s.get("minimum").and_then(J::as_f64)
             && n < min
         {
@@ -267,7 +299,7 @@ mod tests {
     fn violations(yaml: &str) -> Vec<Violation> {
         let (docs, errs) = load_documents("t.yaml", yaml);
         assert!(errs.is_empty(), "{errs:?}");
-        check(&docs[0].1, &schema())
+        check(&docs[0].root, &schema())
     }
 
     #[test]

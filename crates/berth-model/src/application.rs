@@ -179,15 +179,24 @@ pub enum Protocol {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Resources {
     /// CPU limit (`500m`, `2`).
+    #[serde(deserialize_with = "crate::intstr::de")]
+    #[schemars(schema_with = "crate::intstr::schema")]
     pub cpu: String,
     /// Memory limit (`512Mi`, `4Gi`).
+    #[serde(deserialize_with = "crate::intstr::de")]
+    #[schemars(schema_with = "crate::intstr::schema")]
     pub memory: String,
     /// Requests as a share of limits. `core` must use 1 (Guaranteed QoS); the default is
     /// 0.8 for `standard` and 0.6 for `batch`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_ratio: Option<f64>,
     /// Size limit of each writable emptyDir (`/tmp` and `security.writablePaths`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intstr::de_opt"
+    )]
+    #[schemars(schema_with = "crate::intstr::schema")]
     pub scratch: Option<String>,
 }
 
@@ -220,7 +229,12 @@ pub struct Probe {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exec: Option<Vec<String>>,
     /// Port name or number for `http` and `tcp`; the primary port by default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intstr::de_opt"
+    )]
+    #[schemars(schema_with = "crate::intstr::schema")]
     pub port: Option<String>,
     /// Seconds between checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -254,19 +268,24 @@ pub struct StartupProbe {
 pub struct Scaling {
     /// Fewest replicas; the tier's default when absent (core 3, standard 2, batch 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 10000))]
     pub min_replicas: Option<i32>,
     /// Most replicas; four times the minimum when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 10000))]
     pub max_replicas: Option<i32>,
     /// Target CPU use, in percent of the main container's request (the tier's default when
     /// neither target is set: core 65, standard 80, batch 90).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 100))]
+    #[schemars(range(min = 1, max = 1000))]
     pub target_cpu_utilization: Option<i32>,
     /// Target CPU use per pod as an absolute quantity (`700m`); immune to sidecars.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intstr::de_opt"
+    )]
+    #[schemars(schema_with = "crate::intstr::schema")]
     pub target_cpu_average: Option<String>,
     /// Target of a per-pod custom metric (requests per second, queue depth) served by a
     /// metrics adapter; steadier than CPU for services with GC or cron spikes.
@@ -284,6 +303,8 @@ pub struct PodMetric {
     /// Metric name as the custom metrics API serves it (`http_requests_per_second`).
     pub name: String,
     /// Target average per pod, as a quantity (`100`, `500m`).
+    #[serde(deserialize_with = "crate::intstr::de")]
+    #[schemars(schema_with = "crate::intstr::schema")]
     pub target_average: String,
 }
 
@@ -305,9 +326,9 @@ pub struct ScalingBehavior {
     pub scale_up_percent_per_minute: Option<i32>,
 }
 
-/// How the service stops.
+/// How the service stops; every field has a default.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Shutdown {
     /// Seconds to keep serving after the pod is marked terminating, so that load balancers
     /// stop sending new requests before the process is told to stop.
@@ -400,9 +421,9 @@ pub struct Expose {
     pub ingress_class: Option<String>,
 }
 
-/// How a new version replaces the old one.
+/// How a new version replaces the old one; every field has a default.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ReleaseStrategy {
     /// Number of groups a release moves through, one at a time.
     #[schemars(range(min = 1, max = 20))]

@@ -11,6 +11,7 @@
 mod application;
 mod diagnostic;
 mod duration;
+mod intstr;
 mod load;
 pub mod names;
 mod resolve;

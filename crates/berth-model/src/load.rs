@@ -41,6 +41,7 @@ pub fn application_schema() -> &'static serde_json::Value {
                 "metadata".into(),
                 serde_json::json!({
                     "type": "object",
+                    "required": ["name"],
                     "properties": {
                         "name": {"type": "string"},
                         "namespace": {"type": "string"},
@@ -76,8 +77,23 @@ pub fn load_applications(file: &str, text: &str) -> (Vec<Application>, Vec<Diagn
         })
         .collect();
     let mut apps = Vec::new();
-    for (_, root) in docs {
+    for doc in docs {
+        let root = doc.root;
         let mut here = Vec::new();
+        // A spec is ours to keep exact: a repeated key is an error, not last-wins.
+        for d in &doc.duplicate_keys {
+            here.push(Diagnostic {
+                severity: Severity::Error,
+                file: file.to_string(),
+                pos: d.second,
+                path: d.path.to_string(),
+                message: format!(
+                    "`{}` is written twice (lines {} and {}); the first value would be lost",
+                    d.path, d.first.line, d.second.line
+                ),
+                fix: Some("remove one of the two".into()),
+            });
+        }
         let at = |path: &FieldPath| root.pos_of(path);
         let push = |here: &mut Vec<Diagnostic>,
                     severity,
@@ -121,7 +137,7 @@ pub fn load_applications(file: &str, text: &str) -> (Vec<Application>, Vec<Diagn
             diags.extend(here);
             continue;
         }
-        let app: Application = match serde_json::from_value(root.to_json()) {
+        let app: Application = match serde_json::from_value(without_nulls(root.to_json())) {
             Ok(a) => a,
             Err(e) => {
                 // The schema check above accepts only what the types decode; reaching this
@@ -152,6 +168,23 @@ pub fn load_applications(file: &str, text: &str) -> (Vec<Application>, Vec<Diagn
         }
     }
     (apps, diags)
+}
+
+/// Drops `field: null` entries (an empty `probes:`), as the API server does for optional
+/// fields, so that they read as absent.
+fn without_nulls(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => serde_json::Value::Object(
+            m.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(without_nulls).collect())
+        }
+        other => other,
+    }
 }
 
 #[cfg(test)]

@@ -155,7 +155,7 @@ mod tests {
     fn spec(yaml: &str) -> Node {
         let (docs, errs) = berth_manifest::load_documents("t.yaml", yaml);
         assert!(errs.is_empty(), "{errs:?}");
-        docs.into_iter().next().expect("one document").1
+        docs.into_iter().next().expect("one document").root
     }
 
     #[test]
