@@ -22,7 +22,9 @@ pub use application::*;
 pub use diagnostic::{Diagnostic, Issue, Severity};
 pub use duration::parse_duration;
 pub use load::{API_VERSION, KIND, application_schema, load_applications};
-pub use resolve::{Budget, CpuTarget, ResolveError, Resolved, budget_for, slugify};
+pub use resolve::{
+    Budget, CpuTarget, MAX_APP_NAME, ResolveError, Resolved, budget_for, slugify, version_key,
+};
 pub use resolve::{
     DEFAULT_NOT_READY_TOLERATION_SECONDS, DEFAULT_SWITCH_LABEL, GRACE_MARGIN_SECONDS,
 };

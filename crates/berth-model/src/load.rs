@@ -196,7 +196,7 @@ kind: Application
 metadata:
   name: web
 spec:
-  image: registry.example.com/web
+  image: registry.example.com/web:1.0.0
   tier: standard
   productLine: shop
   owner: team-web

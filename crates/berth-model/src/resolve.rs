@@ -16,6 +16,8 @@ pub const DEFAULT_NOT_READY_TOLERATION_SECONDS: i64 = 900;
 pub const GRACE_MARGIN_SECONDS: i64 = 5;
 /// Longest Kubernetes object name berth derives (a DNS label, so it also fits pod hostnames).
 const MAX_NAME: usize = 63;
+/// Longest Application name: leaves room for `-<version key>` within [`MAX_NAME`].
+pub const MAX_APP_NAME: usize = 50;
 
 /// Why an Application cannot be resolved for a version.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,8 +44,10 @@ pub enum ResolveError {
         /// The tag in spec.image.
         tag: String,
     },
-    /// The version has no character usable in a name.
-    #[error("{app}: version {version:?} has no letter or digit to name the Deployment after")]
+    /// The version cannot be an image tag or name a Deployment.
+    #[error(
+        "{app}: version {version:?} is not usable: write letters, digits, `.`, `_` and `-` (it becomes the image tag and part of the Deployment name)"
+    )]
     BadVersion {
         /// The Application.
         app: String,
@@ -162,11 +166,11 @@ impl Application {
         } else {
             format!("{}:{version}", spec.image)
         };
-        let slug = slugify(&version);
-        if slug.is_empty() {
+        if !crate::names::is_image_tag(&version) {
             return Err(ResolveError::BadVersion { app: name, version });
         }
-        let workload_name = workload_name(&name, &slug, &version);
+        let slug = version_key(&name, &version);
+        let workload_name = format!("{name}-{slug}");
 
         let policy = spec.tier.policy();
         let request_ratio = spec.resources.request_ratio.unwrap_or(policy.request_ratio);
@@ -176,13 +180,13 @@ impl Application {
         let (cpu_request, memory_request) = if request_ratio >= 1.0 {
             (cpu_limit, memory_limit)
         } else {
+            // Integer arithmetic on the ratio in thousandths, so that 0.7 of 170m is 119m.
+            let permille = (request_ratio * 1000.0).round() as i128;
             (
                 // Whole millicores, at least one.
-                Quantity::from_millis(((cpu_limit.millis() as f64 * request_ratio) as i128).max(1)),
+                Quantity::from_millis((cpu_limit.millis() * permille / 1000).max(1)),
                 // Whole MiB, at least one.
-                Quantity::from_units(
-                    (((memory_limit.units() as f64 * request_ratio) as i128) >> 20).max(1) << 20,
-                ),
+                Quantity::from_units(((memory_limit.units() * permille / 1000) >> 20).max(1) << 20),
             )
         };
 
@@ -288,23 +292,28 @@ pub fn slugify(version: &str) -> String {
     out
 }
 
-/// `<app>-<slug>`, shortened with a hash of the version when longer than a DNS label.
-fn workload_name(app: &str, slug: &str, version: &str) -> String {
-    let full = format!("{app}-{slug}");
-    if full.len() <= MAX_NAME {
-        return full;
+/// The version as it appears in object names and the `berth.dev/version` label: its slug
+/// (`2.14.0` → `2-14-0`) when it fits, otherwise the slug's head and a hash of the whole
+/// version, so that two long versions that share a prefix never share a name or a
+/// selector. (Versions that differ only in punctuation or case, `1.4.2` and `1-4-2`, share a
+/// key; the release engine refuses to release one over the other.)
+pub fn version_key(app: &str, version: &str) -> String {
+    let slug = slugify(version);
+    let room = MAX_NAME.saturating_sub(app.len() + 1);
+    if !slug.is_empty() && slug.len() <= room {
+        return slug;
     }
     // FNV-1a: stable across runs and platforms, unlike std's hasher.
     let hash = version.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     });
     let suffix = format!("{:08x}", hash as u32);
-    let keep = MAX_NAME.saturating_sub(app.len() + 2 + suffix.len());
+    let keep = room.saturating_sub(suffix.len() + 1);
     let head = slug[..keep.min(slug.len())].trim_end_matches('-');
     if head.is_empty() {
-        format!("{app}-{suffix}")
+        suffix
     } else {
-        format!("{app}-{head}-{suffix}")
+        format!("{head}-{suffix}")
     }
 }
 
@@ -327,16 +336,26 @@ mod tests {
     }
 
     #[test]
-    fn versions_become_dns_labels_and_long_names_stay_under_63() {
+    fn versions_become_distinct_dns_labels_within_63() {
         assert_eq!(slugify("1.4.2"), "1-4-2");
         assert_eq!(slugify("v2.0.0-RC.1"), "v2-0-0-rc-1");
-        assert_eq!(slugify("..."), "");
-        let n = workload_name("order-api", &"x".repeat(80), &"x".repeat(80));
-        assert!(n.len() <= 63, "{n}");
-        assert!(n.starts_with("order-api-x"));
-        assert_eq!(
-            n,
-            workload_name("order-api", &"x".repeat(80), &"x".repeat(80))
+        assert_eq!(version_key("web", "3.8.1"), "3-8-1");
+        // A version with no letter or digit still gets a usable key: its hash.
+        assert_eq!(version_key("web", "...").len(), 8);
+        // Long versions and the longest app names stay within a DNS label.
+        let app = "a".repeat(MAX_APP_NAME);
+        for v in [
+            "x".repeat(80),
+            format!("{}-a", "b".repeat(70)),
+            format!("{}-b", "b".repeat(70)),
+        ] {
+            let k = version_key(&app, &v);
+            assert!(app.len() + 1 + k.len() <= 63, "{k}");
+            assert!(!k.ends_with('-') && !k.starts_with('-'), "{k}");
+        }
+        assert_ne!(
+            version_key("web", &format!("{}-a", "b".repeat(70))),
+            version_key("web", &format!("{}-b", "b".repeat(70)))
         );
     }
 }

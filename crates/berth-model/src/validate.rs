@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use berth_manifest::quantity::Quantity;
 
-use crate::application::{Application, ApplicationSpec, Gate, Probe};
+use crate::application::{Application, ApplicationSpec, Gate, Port, Probe, Protocol};
 use crate::diagnostic::Issue;
 use crate::duration::parse_duration;
 use crate::names::{
@@ -13,6 +13,16 @@ use crate::names::{
     is_label_key, is_label_value, is_port_name, parse_image,
 };
 use crate::tier::Tier;
+
+/// `IsConfigMapKey`: 1–253 of letters, digits, `-`, `_` and `.`, and not `.` or `..`.
+fn is_config_key(k: &str) -> bool {
+    !k.is_empty()
+        && k.len() <= 253
+        && k != "."
+        && k != ".."
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
 
 impl Application {
     /// Every problem with this Application, errors and warnings, without positions.
@@ -28,6 +38,14 @@ impl Application {
                 "metadata.name",
                 format!("{n:?} is not a valid Service name"),
                 "use at most 63 lowercase letters, digits and `-`, starting with a letter",
+            )),
+            Some(n) if n.len() > crate::resolve::MAX_APP_NAME => out.push(Issue::error(
+                "metadata.name",
+                format!(
+                    "{n:?} has {} characters; per-version objects are named `<app>-<version>` and must stay within 63",
+                    n.len()
+                ),
+                format!("use at most {} characters", crate::resolve::MAX_APP_NAME),
             )),
             Some(_) => {}
         }
@@ -46,6 +64,23 @@ impl Application {
 }
 
 impl ApplicationSpec {
+    /// The first TCP port: the one default checks and the Ingress use.
+    pub fn primary_tcp_port(&self) -> Option<&Port> {
+        self.ports.iter().find(|p| p.protocol == Protocol::TCP)
+    }
+
+    /// The readiness check that will run: the spec's, or a TCP check of the first TCP port
+    /// (seed 000: readiness only, by default).
+    pub fn readiness_check(&self) -> Option<Probe> {
+        self.probes.readiness.clone().or_else(|| {
+            self.primary_tcp_port().map(|p| Probe {
+                tcp: Some(true),
+                port: Some(p.name.clone()),
+                ..Default::default()
+            })
+        })
+    }
+
     fn validate_into(&self, out: &mut Vec<Issue>) {
         let policy = self.tier.policy();
         match parse_image(&self.image) {
@@ -63,6 +98,24 @@ impl ApplicationSpec {
                     ));
                 }
             }
+        }
+        if let (Some(v), Some(tag)) = (&self.version, parse_image(&self.image).and_then(|r| r.tag))
+            && v != tag
+        {
+            out.push(Issue::error(
+                "spec.version",
+                format!("version {v:?} contradicts the image tag {tag:?}"),
+                "drop the tag from `spec.image` (the version becomes the tag), or make them equal",
+            ));
+        }
+        if self.version.is_none()
+            && parse_image(&self.image).is_some_and(|r| r.tag.is_none() && r.digest.is_none())
+        {
+            out.push(Issue::warning(
+                "spec.image",
+                "the image has no tag and `spec.version` is not set: rendering needs `--version`",
+                "set `spec.version`, or pass `--version` to `berth render`",
+            ));
         }
         if let Some(v) = &self.version
             && !is_image_tag(v)
@@ -154,9 +207,8 @@ impl ApplicationSpec {
             }
             for (field, r) in [("secret", &e.secret), ("configMap", &e.config_map)] {
                 if let Some(r) = r
-                    && r.split_once('/').is_none_or(|(n, k)| {
-                        !is_dns1123_subdomain(n) || k.is_empty() || !is_env_name(k)
-                    })
+                    && r.split_once('/')
+                        .is_none_or(|(n, k)| !is_dns1123_subdomain(n) || !is_config_key(k))
                 {
                     out.push(Issue::error(
                         &format!("{path}.{field}"),
@@ -236,6 +288,15 @@ impl ApplicationSpec {
             }
         }
         if let Some(s) = &r.scratch
+            && Quantity::parse(s).is_ok_and(|q| q <= Quantity(0))
+        {
+            out.push(Issue::error(
+                "spec.resources.scratch",
+                format!("{s} is not a size"),
+                "write a positive size such as `1Gi`",
+            ));
+        }
+        if let Some(s) = &r.scratch
             && let Err(e) = Quantity::parse(s)
         {
             out.push(Issue::error(
@@ -279,6 +340,13 @@ impl ApplicationSpec {
             || port.parse::<u16>().is_ok_and(|n| n > 0)
     }
 
+    /// Whether a port named or numbered `port` is declared as UDP.
+    fn port_is_udp(&self, port: &str) -> bool {
+        self.ports
+            .iter()
+            .any(|p| (p.name == port || p.port.to_string() == port) && p.protocol == Protocol::UDP)
+    }
+
     fn validate_probe(&self, path: &str, p: &Probe, out: &mut Vec<Issue>) {
         let handlers =
             p.http.is_some() as u8 + (p.tcp == Some(true)) as u8 + p.exec.is_some() as u8;
@@ -308,6 +376,22 @@ impl ApplicationSpec {
             ));
         }
         if p.http.is_some() || p.tcp == Some(true) {
+            if let Some(port) = &p.port
+                && self.port_is_udp(port)
+            {
+                out.push(Issue::error(
+                    &format!("{path}.port"),
+                    format!("port {port:?} is UDP; HTTP and TCP checks need a TCP port"),
+                    "point the check at a TCP port, or use an `exec` check",
+                ));
+            }
+            if p.port.is_none() && !self.ports.is_empty() && self.primary_tcp_port().is_none() {
+                out.push(Issue::error(
+                    path,
+                    "the service declares only UDP ports, and HTTP and TCP checks need a TCP port",
+                    "add `port:` naming a TCP port, or use an `exec` check",
+                ));
+            }
             match &p.port {
                 Some(port) if !self.port_exists(port) => out.push(Issue::error(
                     &format!("{path}.port"),
@@ -342,9 +426,14 @@ impl ApplicationSpec {
         }
         if let Some(l) = &p.liveness {
             self.validate_probe("spec.probes.liveness", l, out);
-            let readiness_check = p.readiness.as_ref();
-            let same = readiness_check.is_some_and(|r| {
-                r.http == l.http && r.tcp == l.tcp && r.exec == l.exec && r.port == l.port
+            let readiness_check = self.readiness_check();
+            let port_of = |c: &Probe| {
+                c.port
+                    .clone()
+                    .or_else(|| self.primary_tcp_port().map(|p| p.name.clone()))
+            };
+            let same = readiness_check.as_ref().is_some_and(|r| {
+                r.http == l.http && r.tcp == l.tcp && r.exec == l.exec && port_of(r) == port_of(l)
             });
             if same {
                 out.push(Issue::warning(
@@ -488,7 +577,16 @@ impl ApplicationSpec {
     fn validate_expose(&self, out: &mut Vec<Issue>) {
         let Some(e) = &self.expose else { return };
         let host = e.host.strip_prefix("*.").unwrap_or(&e.host);
-        if !is_dns1123_subdomain(host) {
+        if host.parse::<std::net::IpAddr>().is_ok() {
+            out.push(Issue::error(
+                "spec.expose.host",
+                format!(
+                    "{:?} is an IP address; an Ingress host must be a DNS name",
+                    e.host
+                ),
+                "use a DNS name that resolves to the ingress controller",
+            ));
+        } else if !is_dns1123_subdomain(host) {
             out.push(Issue::error(
                 "spec.expose.host",
                 format!("{:?} is not a host name", e.host),
@@ -508,6 +606,22 @@ impl ApplicationSpec {
             out.push(Issue::error(
                 "spec.expose",
                 "the service is exposed but declares no ports",
+                "declare the HTTP port in `spec.ports`",
+            ));
+        }
+        if let Some(port) = &e.port
+            && self.port_is_udp(port)
+        {
+            out.push(Issue::error(
+                "spec.expose.port",
+                format!("port {port:?} is UDP; an Ingress routes HTTP over TCP"),
+                "name a TCP port",
+            ));
+        }
+        if e.port.is_none() && !self.ports.is_empty() && self.primary_tcp_port().is_none() {
+            out.push(Issue::error(
+                "spec.expose",
+                "the service declares only UDP ports; an Ingress routes HTTP over TCP",
                 "declare the HTTP port in `spec.ports`",
             ));
         }

@@ -304,3 +304,85 @@ fn several_documents_are_checked_independently() {
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].pos.line, 27);
 }
+
+#[test]
+fn what_kubernetes_accepts_loads_cleanly() {
+    // Numbers where Kubernetes takes int-or-string, partial sections, empty sections,
+    // ConfigMap keys that start with a digit, utilization targets above 100 %.
+    let variants = [
+        ("    cpu: 500m\n", "    cpu: 2\n"),
+        ("    memory: 512Mi\n", "    memory: 1073741824\n"),
+        (
+            "  resources:",
+            "  probes: {readiness: {http: /ready, port: 8080}}\n  resources:",
+        ),
+        (
+            "  resources:",
+            "  scaling: {metric: {name: rps, targetAverage: 100}}\n  resources:",
+        ),
+        (
+            "  resources:",
+            "  shutdown: {drainSeconds: 5}\n  resources:",
+        ),
+        ("  resources:", "  release: {groups: 2}\n  resources:"),
+        ("  resources:", "  probes:\n  resources:"),
+        (
+            "  resources:",
+            "  env: [{name: A, secret: creds/1password}]\n  resources:",
+        ),
+        (
+            "  resources:",
+            "  scaling: {targetCpuUtilization: 85}\n  resources:",
+        ),
+    ];
+    for (from, to) in variants {
+        let text = BASE.replacen(from, to, 1);
+        let (apps, diags) = load_applications("ok.yaml", &text);
+        assert_eq!(apps.len(), 1, "{to:?}: {diags:#?}");
+        assert!(diags.is_empty(), "{to:?}: {diags:#?}");
+    }
+}
+
+#[test]
+fn udp_ports_ip_hosts_and_contradicting_versions_are_refused() {
+    let cases = [
+        (
+            (
+                "      port: 8080\n",
+                "      port: 8080\n    - name: dns\n      port: 53\n      protocol: UDP\n",
+            ),
+            "  resources:",
+            "  probes: {readiness: {tcp: true, port: dns}}\n  resources:",
+            "spec.probes.readiness.port",
+            "is UDP",
+        ),
+        (
+            ("", ""),
+            "  resources:",
+            "  expose: {host: 10.0.0.1}\n  resources:",
+            "spec.expose.host",
+            "is an IP address",
+        ),
+        (
+            ("", ""),
+            "  image: registry.example.com/shop/web\n",
+            "  image: registry.example.com/shop/web:0.9.0\n",
+            "spec.version",
+            "contradicts the image tag",
+        ),
+    ];
+    for ((pf, pt), from, to, path, message) in cases {
+        let mut text = BASE.replacen(from, to, 1);
+        if !pf.is_empty() {
+            text = text.replacen(pf, pt, 1);
+        }
+        let (apps, diags) = load_applications("bad.yaml", &text);
+        assert!(apps.is_empty(), "{path}: {diags:#?}");
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.path == path && d.message.contains(message)),
+            "{path}: {diags:#?}"
+        );
+    }
+}

@@ -64,7 +64,7 @@ pub(crate) fn render_app(app: &Application, r: &Resolved) -> Vec<Manifest> {
         let port = e
             .port
             .clone()
-            .or_else(|| s.ports.first().map(|p| p.name.clone()))
+            .or_else(|| s.primary_tcp_port().map(|p| p.name.clone()))
             .unwrap_or_default();
         out.push(Manifest::Ingress(Ingress {
             metadata: meta(&r.name, r, labels),
@@ -139,7 +139,8 @@ fn network_policy(
     if !s.ports.is_empty() {
         let mut lines = vec![s.product_line.clone()];
         lines.extend(s.network.allow_from.iter().cloned());
-        lines.dedup();
+        let mut seen = std::collections::HashSet::new();
+        lines.retain(|l| seen.insert(l.clone()));
         rules.push(NetworkPolicyIngressRule {
             from: Some(
                 lines
@@ -161,7 +162,7 @@ fn network_policy(
         let port = e
             .port
             .as_deref()
-            .or(s.ports.first().map(|p| p.name.as_str()));
+            .or(s.primary_tcp_port().map(|p| p.name.as_str()));
         let ports: Vec<NetworkPolicyPort> = s
             .ports
             .iter()
@@ -182,13 +183,12 @@ fn network_policy(
             ports: Some(ports),
         });
     }
-    if let Some((p, np)) = s
+    if let Some((_, np)) = s
         .ports
         .iter()
         .zip(all_ports.iter())
         .find(|(p, _)| p.name == METRICS_PORT)
     {
-        let _ = p;
         rules.push(NetworkPolicyIngressRule {
             from: Some(vec![NetworkPolicyPeer {
                 namespace_selector: Some(ns_by_name(

@@ -246,8 +246,7 @@ fn port_ref(app: &Application, p: &Probe) -> IntOrString {
         },
         None => IntOrString::String(
             app.spec
-                .ports
-                .first()
+                .primary_tcp_port()
                 .map(|p| p.name.clone())
                 .unwrap_or_default(),
         ),
@@ -280,13 +279,7 @@ fn probe(app: &Application, p: &Probe) -> KProbe {
 /// The readiness check: the spec's, or a TCP check of the primary port (seed 000: readiness
 /// only, by default).
 fn readiness_check(app: &Application) -> Option<Probe> {
-    app.spec.probes.readiness.clone().or_else(|| {
-        app.spec.ports.first().map(|p| Probe {
-            tcp: Some(true),
-            port: Some(p.name.clone()),
-            ..Default::default()
-        })
-    })
+    app.spec.readiness_check()
 }
 
 fn readiness(app: &Application) -> Option<KProbe> {
@@ -330,7 +323,9 @@ fn pre_stop(app: &Application) -> Option<Lifecycle> {
         .collect();
     let handler = if sh.wait_for_connections && !tcp_ports.is_empty() {
         let script = format!(
-            "sleep {drain}; i=0; while [ $i -lt {timeout} ] && cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4==\"01\"{{n=split($2,a,\":\"); if (a[n] ~ /^({ports})$/) f=1}} END{{exit !f}}'; do sleep 1; i=$((i+1)); done",
+            // A deadline, not a count of rounds: a CPU-throttled pod must not outlive the
+            // grace period that was computed from the timeout.
+            "sleep {drain}; end=$(($(date +%s) + {timeout})); while [ $(date +%s) -lt $end ] && cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4==\"01\"{{n=split($2,a,\":\"); if (a[n] ~ /^({ports})$/) f=1}} END{{exit !f}}'; do sleep 1; done",
             drain = sh.drain_seconds,
             timeout = sh.connection_timeout_seconds,
             ports = tcp_ports.join("|"),

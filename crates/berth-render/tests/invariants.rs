@@ -6,6 +6,7 @@ use berth_render::{Manifest, render};
 use proptest::prelude::*;
 
 fn app(
+    name: &str,
     tier: Tier,
     ports: usize,
     min: i32,
@@ -39,7 +40,7 @@ fn app(
     spec.scaling.max_replicas = Some(min + extra);
     spec.scaling.target_cpu_utilization = target;
     spec.shutdown = sh;
-    Application::new("app", spec)
+    Application::new(name, spec)
 }
 
 /// Allowed disruptions with every pod healthy, computed as the disruption controller does
@@ -87,10 +88,12 @@ proptest! {
         wait in any::<bool>(),
         conn in 0i32..120,
         stop in 0i32..120,
+        long_name in any::<bool>(),
     ) {
         let min = tier.policy().min_replicas_floor + min_extra;
         let sh = Shutdown { drain_seconds: drain, wait_for_connections: wait && ports > 0, connection_timeout_seconds: conn, app_stop_seconds: stop };
-        let a = app(tier, ports, min, extra, target, sh.clone());
+        let name = if long_name { "a".repeat(berth_model::MAX_APP_NAME) } else { "app".to_string() };
+        let a = app(&name, tier, ports, min, extra, target, sh.clone());
         let objects = render(&a, None).expect("valid specs render");
         let pdb = objects.iter().find_map(|o| match o { Manifest::PodDisruptionBudget(p) => Some(p), _ => None }).expect("a PDB");
         for n in min..=min + extra {
