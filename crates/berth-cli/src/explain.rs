@@ -55,7 +55,8 @@ enum Balanced {
     Improvement,
 }
 
-fn load(paths: &[PathBuf]) -> Result<Vec<Object>> {
+/// Reads every object of the named inputs; the first unreadable document is an error.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Object>> {
     let mut objects = Vec::new();
     for input in read_inputs(paths)? {
         let (o, errors) = berth_manifest::load_bytes(&input.name, &input.bytes);

@@ -5,6 +5,7 @@ mod crd;
 mod doctor;
 mod explain;
 mod inputs;
+mod place;
 mod render;
 
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     /// Explain where kube-scheduler would place a pod, node by node, plugin by plugin.
     Explain(explain::ExplainArgs),
+    /// Place a workload's replicas one by one as kube-scheduler would, and show the spread.
+    Place(place::PlaceArgs),
     /// Print berth's CustomResourceDefinitions.
     Crd(crd::CrdArgs),
 }
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => render::validate(&a),
         Command::Doctor(a) => doctor::doctor(&a),
         Command::Explain(a) => explain::explain(&a),
+        Command::Place(a) => place::place(&a),
         Command::Crd(a) => crd::crd(&a),
     };
     match result {

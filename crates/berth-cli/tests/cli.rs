@@ -400,3 +400,47 @@ fn explain_says_why_a_pod_fits_nowhere() {
         "{table}"
     );
 }
+
+#[test]
+fn place_spreads_replicas_over_switches_and_hosts() {
+    // Four empty nodes on two switches; the Deployment spreads hard over switches and the
+    // rendered defaults spread over hosts: 6 replicas land 3 per switch, at most 2 per host.
+    let mut items = Vec::new();
+    for (i, sw) in ["tor-a", "tor-a", "tor-b", "tor-b"].iter().enumerate() {
+        items.push(serde_json::json!({
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": format!("n{i}"), "labels": {"kubernetes.io/hostname": format!("n{i}"), "topology.berth.dev/switch": sw}},
+            "status": {"allocatable": {"cpu": "16", "memory": "64Gi", "pods": "110"}}
+        }));
+    }
+    let snapshot = scratch(
+        "switches.json",
+        &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string(),
+    );
+    let deployment = scratch(
+        "spread.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  replicas: 6\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      topologySpreadConstraints:\n      - {maxSkew: 1, topologyKey: topology.berth.dev/switch, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: api}}}\n      containers:\n      - name: a\n        image: a:1\n        resources: {requests: {cpu: 500m, memory: 1Gi}}\n",
+    );
+    let out = berth(
+        &[
+            "place",
+            "--snapshot",
+            snapshot.to_str().expect("utf-8"),
+            "--workload",
+            deployment.to_str().expect("utf-8"),
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["placements"].as_array().map(Vec::len), Some(6));
+    assert_eq!(
+        v["spread"]["switch"],
+        serde_json::json!({"tor-a": 3, "tor-b": 3})
+    );
+    for (_, count) in v["spread"]["host"].as_object().expect("hosts") {
+        assert!(count.as_u64().is_some_and(|c| c <= 2), "{v:#}");
+    }
+}

@@ -183,6 +183,27 @@ pub fn schedule(
     profile: &Profile,
     state: &mut State,
 ) -> Decision {
+    cycle(cluster, pod, profile, state, true)
+}
+
+/// Like [`schedule`], but stops filtering once `numFeasibleNodesToFind` nodes fit, as
+/// kube-scheduler does: the same choice, without evidence for the nodes it never looked at.
+pub fn schedule_quick(
+    cluster: &Cluster,
+    pod: &PodInfo,
+    profile: &Profile,
+    state: &mut State,
+) -> Decision {
+    cycle(cluster, pod, profile, state, false)
+}
+
+fn cycle(
+    cluster: &Cluster,
+    pod: &PodInfo,
+    profile: &Profile,
+    state: &mut State,
+    explain_all: bool,
+) -> Decision {
     let n = cluster.nodes.len();
     let want = num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, n);
     let start = if n == 0 { 0 } else { state.next_start % n };
@@ -202,6 +223,9 @@ pub fn schedule(
     let mut feasible_idx = Vec::new();
     let mut processed = 0;
     for k in 0..n {
+        if !explain_all && feasible_idx.len() >= want {
+            break;
+        }
         let i = (start + k) % n;
         let node = &cluster.nodes[i];
         let mut r = NodeResult {
@@ -246,7 +270,7 @@ pub fn schedule(
     let node_index = |ri: usize| (start + ri) % n;
     let node_of = |ri: usize| &cluster.nodes[node_index(ri)];
     let feasible_nodes: Vec<usize> = feasible_idx.iter().map(|&ri| node_index(ri)).collect();
-    let spread = image_locality::image_spread(&cluster.nodes);
+    let spread = &cluster.image_nodes;
     let spread_state = pod_topology_spread::pre_score(cluster, pod, &feasible_nodes);
     let affinity_state = inter_pod_affinity::pre_score(cluster, pod);
     for &(plugin, weight) in &profile.scores {
@@ -280,7 +304,7 @@ pub fn schedule(
                         profile.balanced,
                         &profile.balanced_resources,
                     ),
-                    image_locality::NAME => image_locality::score(pod, node, &spread, n),
+                    image_locality::NAME => image_locality::score(pod, node, spread, n),
                     pod_topology_spread::NAME => spread_state.as_ref().map_or(0, |st| {
                         pod_topology_spread::score(st, cluster, pod, node_index(ri))
                     }),

@@ -25,9 +25,10 @@ mod resources;
 
 pub use framework::{
     Decision, NodeResult, PluginScore, Profile, State, num_feasible_nodes_to_find, schedule,
+    schedule_quick,
 };
 pub use model::{
-    Cluster, HostPort, NodeImage, NodeInfo, PodInfo, Requirement, Taint, Term, Toleration,
-    normalized_image,
+    AffinityTerm, Cluster, HostPort, LabelSelector, NodeImage, NodeInfo, PodAffinity, PodInfo,
+    Requirement, SpreadConstraint, Taint, Term, Toleration, normalized_image,
 };
 pub use resources::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, Resources, pod_requests};

@@ -684,6 +684,11 @@ pub struct Cluster {
     /// Selectors of Services, ReplicaSets, StatefulSets and ReplicationControllers, by
     /// namespace: the source of the system default spreading constraints.
     pub owner_selectors: Vec<(String, LabelSelector)>,
+    /// How many nodes hold each image (ImageLocality's spread factor).
+    pub image_nodes: std::collections::HashMap<String, usize>,
+    /// Bound pods with pod (anti-)affinity terms, with their node: the only existing pods
+    /// InterPodAffinity must look at for a pod without terms of its own.
+    pub affinity_pods: Vec<(usize, usize)>,
 }
 
 impl Cluster {
@@ -697,6 +702,8 @@ impl Cluster {
                 .map(NodeInfo::from_object)
                 .collect(),
             pods: Vec::new(),
+            image_nodes: Default::default(),
+            affinity_pods: Vec::new(),
             namespaces: objects
                 .iter()
                 .filter(|o| o.kind() == "Namespace")
@@ -734,6 +741,7 @@ impl Cluster {
                 })
                 .collect(),
         };
+        c.image_nodes = crate::plugins::image_locality::image_spread(&c.nodes);
         let index: BTreeMap<String, usize> = c
             .nodes
             .iter()
@@ -760,6 +768,9 @@ impl Cluster {
         pod.node_name = Some(self.nodes[node].name.clone());
         self.nodes[node].add_pod(&pod);
         self.nodes[node].pods.push(self.pods.len());
+        if !pod.affinity.is_empty() {
+            self.affinity_pods.push((self.pods.len(), node));
+        }
         self.pods.push(pod);
     }
 

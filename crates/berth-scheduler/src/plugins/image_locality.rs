@@ -14,12 +14,12 @@ pub const MIN_THRESHOLD: i64 = 23 * MB;
 pub const MAX_CONTAINER_THRESHOLD: i64 = 1000 * MB;
 
 /// How many nodes hold each image name.
-pub fn image_spread(nodes: &[NodeInfo]) -> HashMap<&str, usize> {
-    let mut m: HashMap<&str, usize> = HashMap::new();
+pub fn image_spread(nodes: &[NodeInfo]) -> HashMap<String, usize> {
+    let mut m: HashMap<String, usize> = HashMap::new();
     for n in nodes {
         for img in &n.images {
             for name in &img.names {
-                *m.entry(name.as_str()).or_default() += 1;
+                *m.entry(name.clone()).or_default() += 1;
             }
         }
     }
@@ -30,7 +30,7 @@ pub fn image_spread(nodes: &[NodeInfo]) -> HashMap<&str, usize> {
 pub fn score(
     pod: &PodInfo,
     node: &NodeInfo,
-    spread: &HashMap<&str, usize>,
+    spread: &HashMap<String, usize>,
     total_nodes: usize,
 ) -> i64 {
     if pod.images.is_empty() || total_nodes == 0 {

@@ -19,6 +19,25 @@ pub const HARD_POD_AFFINITY_WEIGHT: i64 = 1;
 
 type Counts = HashMap<(String, String), i64>;
 
+/// Existing pods with their nodes: all of them, or only those with affinity terms.
+fn existing(cluster: &Cluster, all: bool) -> Box<dyn Iterator<Item = (usize, &NodeInfo)> + '_> {
+    if all {
+        Box::new(
+            cluster
+                .nodes
+                .iter()
+                .flat_map(|n| n.pods.iter().map(move |&i| (i, n))),
+        )
+    } else {
+        Box::new(
+            cluster
+                .affinity_pods
+                .iter()
+                .map(|&(i, n)| (i, &cluster.nodes[n])),
+        )
+    }
+}
+
 fn bump(map: &mut Counts, node: &NodeInfo, key: &str, by: i64) {
     if let Some(v) = node.labels.get(key) {
         *map.entry((key.to_string(), v.clone())).or_insert(0) += by;
@@ -39,8 +58,10 @@ pub struct FilterState {
 pub fn pre_filter(cluster: &Cluster, pod: &PodInfo) -> Option<FilterState> {
     let mut st = FilterState::default();
     let a = &pod.affinity;
-    for node in &cluster.nodes {
-        for &i in &node.pods {
+    // Without required terms of its own, only existing pods with terms can matter.
+    let all = !a.required.is_empty() || !a.required_anti.is_empty();
+    for (i, node) in existing(cluster, all) {
+        {
             let e = &cluster.pods[i];
             for t in &e.affinity.required_anti {
                 if t.matches(&e.namespace, pod, &cluster.namespaces) {
@@ -110,8 +131,9 @@ pub fn filter(st: &FilterState, pod: &PodInfo, node: &NodeInfo) -> Result<(), Ve
 pub fn pre_score(cluster: &Cluster, pod: &PodInfo) -> Option<Counts> {
     let mut scores = Counts::new();
     let a = &pod.affinity;
-    for node in &cluster.nodes {
-        for &i in &node.pods {
+    let all = !a.preferred.is_empty() || !a.preferred_anti.is_empty();
+    for (i, node) in existing(cluster, all) {
+        {
             let e = &cluster.pods[i];
             for (w, t) in &a.preferred {
                 if t.matches(&pod.namespace, e, &cluster.namespaces) {
