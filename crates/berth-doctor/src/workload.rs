@@ -275,10 +275,9 @@ pub(crate) struct Port<'a> {
 }
 
 impl Port<'_> {
-    /// Ports conventionally used only for scraping metrics.
+    /// Ports conventionally used only for scraping metrics (by their name).
     pub(crate) fn is_metrics(&self) -> bool {
-        self.name
-            .is_some_and(|n| n.contains("metrics") || n == "prometheus" || n == "prom")
+        self.name.is_some_and(is_metrics_name)
     }
 
     /// `8080` or `8080 (http)`.
@@ -288,6 +287,17 @@ impl Port<'_> {
             None => self.number.to_string(),
         }
     }
+}
+
+/// A port name conventionally used only for scraping metrics: containing `metrics`,
+/// `prometheus`, `monitoring` or `telemetry` (kube-state-metrics' self-metrics port), or
+/// exactly `prom`.
+pub(crate) fn is_metrics_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["metrics", "prometheus", "monitoring", "telemetry"]
+        .iter()
+        .any(|m| n.contains(m))
+        || n == "prom"
 }
 
 /// A quantity read from a node written as a string or a number (`cpu: 1`, `cpu: "500m"`).

@@ -1,7 +1,9 @@
 //! Every rule over its fixtures: `tests/fixtures/<rule-id>/bad.yaml` must trigger the rule
 //! and `good.yaml` must not, and each file's first line, `# expect: a, b` (or
-//! `# expect: none`), lists exactly the rule ids found in it. `BLESS=1` rewrites that line
-//! from what the rules find (review the diff before committing).
+//! `# expect: none`), lists exactly the rule ids found in it. More fixtures of a rule sit
+//! beside them as `bad-<case>.yaml` (must trigger) and `good-<case>.yaml` (must not), for
+//! regressions that need their own file. `BLESS=1` rewrites the first line from what the
+//! rules find (review the diff before committing).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -44,12 +46,33 @@ fn every_rule_has_a_bad_and_a_good_fixture_and_each_finds_exactly_what_it_declar
     let bless = std::env::var_os("BLESS").is_some();
     let mut failures = Vec::new();
     for rule in rules() {
+        let dir = fixture_dir().join(rule.id);
         for which in ["bad", "good"] {
-            let path = fixture_dir().join(rule.id).join(format!("{which}.yaml"));
+            let path = dir.join(format!("{which}.yaml"));
             if !path.exists() {
                 failures.push(format!("{}: missing fixture", path.display()));
-                continue;
             }
+        }
+        let mut files: Vec<(PathBuf, &str)> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+                    .filter_map(|p| {
+                        let stem = p.file_stem()?.to_str()?.to_string();
+                        let which = if stem == "bad" || stem.starts_with("bad-") {
+                            "bad"
+                        } else if stem == "good" || stem.starts_with("good-") {
+                            "good"
+                        } else {
+                            return None;
+                        };
+                        Some((p, which))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        for (path, which) in files {
             let (text, ids, report) = found(&path);
             if bless {
                 let list = if ids.is_empty() {

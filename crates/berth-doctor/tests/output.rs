@@ -73,7 +73,13 @@ fn json_has_exactly_the_documented_shape() {
         keys(&v["errors"][0]),
         ["file", "document", "line", "column", "message", "hint"]
     );
-    assert_eq!(v["errors"][0]["document"], 1);
+    // The broken document is the second of the stream: 1-based, as the table prints it.
+    assert_eq!(v["errors"][0]["document"], 2);
+    assert!(
+        r.errors[0].to_string().contains("document 2"),
+        "{}",
+        r.errors[0]
+    );
     assert_eq!(
         keys(&v["summary"]),
         ["objects", "error", "warning", "info", "suppressed"]

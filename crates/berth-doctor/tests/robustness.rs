@@ -195,7 +195,7 @@ proptest! {
             e("metadata", meta),
             e("spec", spec),
         ])));
-        let objs = vec![Object { file: Arc::from("tree.yaml"), document: 0, item: None, node }];
+        let objs = vec![Object { file: Arc::from("tree.yaml"), document: 0, item: None, node, duplicate_keys: Vec::new() }];
         exercise(&objs, Vec::new());
     }
 

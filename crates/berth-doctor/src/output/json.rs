@@ -6,6 +6,10 @@ use crate::report::Report;
 
 /// The report as JSON:
 /// `{"findings":[{"rule","severity","object":{"apiVersion","kind","namespace","name"},"file","line","column","path","message","fix"}],"errors":[{"file","document","line","column","message","hint"}],"summary":{"objects","error","warning","info","suppressed"}}`.
+///
+/// `line` and `column` are 1-based; `errors[].document` is the 1-based position of the
+/// document in its file's `---` stream (as the table prints "document N"), or `null` when
+/// the error is not tied to one document.
 pub fn json(report: &Report) -> String {
     let findings: Vec<Value> = report
         .findings
@@ -35,7 +39,8 @@ pub fn json(report: &Report) -> String {
         .map(|e| {
             json!({
                 "file": e.file,
-                "document": e.document,
+                // 1-based, like `LoadError`'s Display ("document 2").
+                "document": e.document.map(|d| d + 1),
                 "line": e.pos.line,
                 "column": e.pos.col,
                 "message": e.message,

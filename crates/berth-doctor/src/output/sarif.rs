@@ -120,7 +120,7 @@ pub fn sarif(report: &Report) -> String {
             if let Some(h) = &e.hint {
                 text.push_str(&format!(" ({h})"));
             }
-            json!({
+            let mut n = json!({
                 "level": "error",
                 "message": {"text": text},
                 "locations": [{
@@ -129,7 +129,12 @@ pub fn sarif(report: &Report) -> String {
                         "region": {"startLine": e.pos.line.max(1), "startColumn": e.pos.col.max(1)},
                     },
                 }],
-            })
+            });
+            // 1-based, as the table and the JSON output number documents.
+            if let Some(d) = e.document {
+                n["properties"] = json!({"document": d + 1});
+            }
+            n
         })
         .collect();
     let doc = json!({

@@ -5,6 +5,13 @@
 //! readiness share a handler that touches dependencies, an outage of a dependency fails
 //! liveness on every pod at once and the kubelet restarts all of them, turning a partial
 //! outage into a full one.
+//!
+//! Only `exec` and `httpGet` handlers run application code that can reach a dependency.
+//! A `tcpSocket` probe is a TCP connect by the kubelet, answered by the kernel as long as
+//! the socket listens, and a `grpc` probe calls the standard gRPC health service: sharing
+//! one of those is the pattern the Kubernetes docs themselves show
+//! (pods/probe/tcp-liveness-readiness.yaml, "Configure Liveness, Readiness and Startup
+//! Probes"), so identical tcpSocket or grpc probes are not reported.
 
 use berth_manifest::{Node, Value};
 
@@ -18,8 +25,8 @@ pub const NAME: &str = "liveness-equals-readiness";
 pub(crate) const INFO: RuleInfo = RuleInfo {
     id: NAME,
     severity: Severity::Warning,
-    summary: "A container's livenessProbe uses the same handler (same exec command, HTTP path and port, TCP or gRPC port) as its readinessProbe.",
-    source: "seed 003 §5 (liveness failures from stuck dependencies); seed 000 (no liveness probe by default)",
+    summary: "A container's livenessProbe runs the same exec command or HTTP GET (same path and port) as its readinessProbe; identical tcpSocket or grpc probes are fine.",
+    source: "seed 003 §5 (liveness failures from stuck dependencies); seed 000 (no liveness probe by default); Kubernetes docs, Configure Liveness, Readiness and Startup Probes (pods/probe/tcp-liveness-readiness.yaml shares a tcpSocket check)",
     help: "Readiness should say 'do not send me traffic'; liveness should say 'this process is dead, restart it'. When both run the same check, a dependency outage fails liveness on every pod and restarts them all at once. Point liveness at a check of the process itself (e.g. /livez) or drop it.",
 };
 
@@ -42,13 +49,25 @@ pub(crate) fn handler_key(c: &Container<'_>, probe: &Node) -> Option<String> {
             let port = h.get("port").and_then(|p| c.resolve_port(p));
             parts.push(format!("port={port:?}"));
             if kind == "httpGet" {
-                parts.push(format!("path={}", h.get("path").and_then(Node::as_str).unwrap_or("/")));
-                parts.push(format!("scheme={}", h.get("scheme").and_then(Node::as_str).unwrap_or("HTTP")));
-                parts.push(format!("host={}", h.get("host").and_then(Node::as_str).unwrap_or("")));
+                parts.push(format!(
+                    "path={}",
+                    h.get("path").and_then(Node::as_str).unwrap_or("/")
+                ));
+                parts.push(format!(
+                    "scheme={}",
+                    h.get("scheme").and_then(Node::as_str).unwrap_or("HTTP")
+                ));
+                parts.push(format!(
+                    "host={}",
+                    h.get("host").and_then(Node::as_str).unwrap_or("")
+                ));
                 parts.push(format!("headers={}", canon(h.get("httpHeaders"))));
             }
             if kind == "grpc" {
-                parts.push(format!("service={}", h.get("service").and_then(Node::as_str).unwrap_or("")));
+                parts.push(format!(
+                    "service={}",
+                    h.get("service").and_then(Node::as_str).unwrap_or("")
+                ));
             }
         }
     }
@@ -65,19 +84,14 @@ fn canon(n: Option<&Node>) -> String {
 /// `httpGet /healthz on port 8080` for messages.
 fn describe(c: &Container<'_>, probe: &Node) -> String {
     if let Some(h) = probe.get("httpGet") {
-        let port = h.get("port").and_then(|p| c.resolve_port(p)).map_or("?".into(), |p| p.to_string());
+        let port = h
+            .get("port")
+            .and_then(|p| c.resolve_port(p))
+            .map_or("?".into(), |p| p.to_string());
         return format!(
             "httpGet {} on port {port}",
             h.get("path").and_then(Node::as_str).unwrap_or("/")
         );
-    }
-    if let Some(h) = probe.get("tcpSocket") {
-        let port = h.get("port").and_then(|p| c.resolve_port(p)).map_or("?".into(), |p| p.to_string());
-        return format!("a TCP connect to port {port}");
-    }
-    if let Some(h) = probe.get("grpc") {
-        let port = h.get("port").and_then(|p| c.resolve_port(p)).map_or("?".into(), |p| p.to_string());
-        return format!("a gRPC health check on port {port}");
     }
     let cmd: Vec<String> = probe
         .path(&["exec", "command"])
@@ -98,6 +112,10 @@ pub(crate) fn check(cx: &Cx<'_>, out: &mut Sink<'_>) {
         let (Some(a), Some(b)) = (handler_key(&c, live), handler_key(&c, ready)) else {
             continue;
         };
+        // A TCP connect or a gRPC health call touches no dependency of the application.
+        if !(a.starts_with("exec\u{1f}") || a.starts_with("httpGet\u{1f}") || a == "exec") {
+            continue;
+        }
         if a != b {
             continue;
         }

@@ -3,6 +3,16 @@
 //! Seed 003 §5 and seed 000 (readiness-only by default): without a readiness probe a pod is
 //! added to Service endpoints as soon as its containers start, before the application can
 //! answer, and stays there when it hangs.
+//!
+//! What counts as serving (shared with `missing-prestop`, `rules::shared::serving`):
+//! a container that declares a port a selecting Service targets or any other non-metrics
+//! port (in a DaemonSet only behind a Service), or the first container of pods a Service
+//! selects when no container declares such a port. Services that only expose metrics do not count: every port named like
+//! `*metrics*`, `*prometheus*`, `*monitoring*` or `*telemetry*`, a name ending in
+//! `-metrics`, or the label `app.kubernetes.io/component: metrics|exporter` (argo-cd's
+//! `argocd-metrics`, kube-state-metrics, kube-prometheus' node-exporter behind
+//! kube-rbac-proxy). A pod only such Services select, whose containers declare no other
+//! port, is scraped, not served: terminating it costs a scrape, not a client request.
 
 use crate::engine::{Cx, Sink};
 use crate::finding::{RuleInfo, Severity};
@@ -29,7 +39,9 @@ pub(crate) fn check(cx: &Cx<'_>, out: &mut Sink<'_>) {
         if c.get("readinessProbe").is_some_and(|n| !n.is_null()) {
             continue;
         }
-        let Some(why) = serving(cx, w, &c) else { continue };
+        let Some(why) = serving(cx, w, &c) else {
+            continue;
+        };
         let cpath = c.path(&spec_path);
         let (port, http) = probe_port(&c);
         let handler = if http {
