@@ -144,13 +144,13 @@ pub fn num_feasible_nodes_to_find(percentage: i64, n: usize) -> usize {
 }
 
 /// What PreFilter computed once for the cycle.
-struct PreFiltered {
-    spread: Option<pod_topology_spread::FilterState>,
+struct PreFiltered<'a> {
+    spread: Option<pod_topology_spread::FilterState<'a>>,
     affinity: Option<inter_pod_affinity::FilterState>,
 }
 
 fn run_filter(
-    pre: &PreFiltered,
+    pre: &PreFiltered<'_>,
     name: &str,
     pod: &PodInfo,
     node: &NodeInfo,

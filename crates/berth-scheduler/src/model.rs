@@ -689,6 +689,9 @@ pub struct Cluster {
     /// Bound pods with pod (anti-)affinity terms, with their node: the only existing pods
     /// InterPodAffinity must look at for a pod without terms of its own.
     pub affinity_pods: Vec<(usize, usize)>,
+    /// Bound pods by namespace, with their node: spreading counts only pods of the incoming
+    /// pod's namespace.
+    pub namespace_pods: std::collections::HashMap<String, Vec<(usize, usize)>>,
 }
 
 impl Cluster {
@@ -704,6 +707,7 @@ impl Cluster {
             pods: Vec::new(),
             image_nodes: Default::default(),
             affinity_pods: Vec::new(),
+            namespace_pods: Default::default(),
             namespaces: objects
                 .iter()
                 .filter(|o| o.kind() == "Namespace")
@@ -771,6 +775,10 @@ impl Cluster {
         if !pod.affinity.is_empty() {
             self.affinity_pods.push((self.pods.len(), node));
         }
+        self.namespace_pods
+            .entry(pod.namespace.clone())
+            .or_default()
+            .push((self.pods.len(), node));
         self.pods.push(pod);
     }
 

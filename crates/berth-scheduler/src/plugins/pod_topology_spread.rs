@@ -39,32 +39,77 @@ fn has_all_keys(node: &NodeInfo, constraints: &[SpreadConstraint]) -> bool {
 
 /// What PreFilter counts for the hard constraints.
 #[derive(Debug, Clone)]
-pub struct FilterState {
+pub struct FilterState<'a> {
     constraints: Vec<SpreadConstraint>,
-    counts: Vec<HashMap<String, i64>>,
+    counts: Vec<HashMap<&'a str, i64>>,
+}
+
+/// Whether a node can be counted at all for these constraints, per node.
+fn eligible(
+    cluster: &Cluster,
+    pod: &PodInfo,
+    c: &SpreadConstraint,
+    all: &[SpreadConstraint],
+) -> Vec<bool> {
+    cluster
+        .nodes
+        .iter()
+        .map(|n| has_all_keys(n, all) && included(c, pod, n))
+        .collect()
+}
+
+/// Counts, per domain of each constraint, the matching pods of the pod's namespace on the
+/// eligible nodes; every eligible node's domain exists, with 0 when it holds none.
+fn count_domains<'a>(
+    cluster: &'a Cluster,
+    pod: &PodInfo,
+    constraints: &[SpreadConstraint],
+    all: &[SpreadConstraint],
+    only_domains_of: Option<&[HashMap<&'a str, i64>]>,
+) -> Vec<HashMap<&'a str, i64>> {
+    let mut counts = Vec::with_capacity(constraints.len());
+    for (ci, c) in constraints.iter().enumerate() {
+        let ok = eligible(cluster, pod, c, all);
+        let mut count: HashMap<&'a str, i64> = match only_domains_of {
+            Some(domains) => domains[ci].clone(),
+            None => cluster
+                .nodes
+                .iter()
+                .zip(&ok)
+                .filter(|(_, ok)| **ok)
+                .filter_map(|(n, _)| n.labels.get(&c.topology_key).map(|v| (v.as_str(), 0)))
+                .collect(),
+        };
+        for &(pi, ni) in cluster
+            .namespace_pods
+            .get(&pod.namespace)
+            .map_or(&[][..], Vec::as_slice)
+        {
+            let p = &cluster.pods[pi];
+            if !ok[ni] || p.terminating || !c.selector.matches(&p.labels) {
+                continue;
+            }
+            if let Some(slot) = cluster.nodes[ni]
+                .labels
+                .get(&c.topology_key)
+                .and_then(|v| count.get_mut(v.as_str()))
+            {
+                *slot += 1;
+            }
+        }
+        counts.push(count);
+    }
+    counts
 }
 
 /// PreFilter: `None` (Skip) when the pod has no `DoNotSchedule` constraint.
-pub fn pre_filter(cluster: &Cluster, pod: &PodInfo) -> Option<FilterState> {
+pub fn pre_filter<'a>(cluster: &'a Cluster, pod: &PodInfo) -> Option<FilterState<'a>> {
     let constraints: Vec<SpreadConstraint> =
         pod.spread.iter().filter(|c| c.hard).cloned().collect();
     if constraints.is_empty() {
         return None;
     }
-    let mut counts = vec![HashMap::new(); constraints.len()];
-    for node in &cluster.nodes {
-        if !has_all_keys(node, &constraints) {
-            continue;
-        }
-        for (c, count) in constraints.iter().zip(counts.iter_mut()) {
-            if !included(c, pod, node) {
-                continue;
-            }
-            let value = node.labels[&c.topology_key].clone();
-            *count.entry(value).or_insert(0) +=
-                matching(cluster, node, &c.selector, &pod.namespace);
-        }
-    }
+    let counts = count_domains(cluster, pod, &constraints, &constraints, None);
     Some(FilterState {
         constraints,
         counts,
@@ -72,7 +117,7 @@ pub fn pre_filter(cluster: &Cluster, pod: &PodInfo) -> Option<FilterState> {
 }
 
 /// Filter.
-pub fn filter(state: &FilterState, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
+pub fn filter(state: &FilterState<'_>, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
     for (c, counts) in state.constraints.iter().zip(&state.counts) {
         let Some(value) = node.labels.get(&c.topology_key) else {
             return Err(vec![REASON_MISSING_LABEL.into()]);
@@ -84,7 +129,7 @@ pub fn filter(state: &FilterState, pod: &PodInfo, node: &NodeInfo) -> Result<(),
             global_min
         };
         let own = i64::from(c.selector.matches(&pod.labels));
-        let skew = counts.get(value).copied().unwrap_or(0) + own - min_match;
+        let skew = counts.get(value.as_str()).copied().unwrap_or(0) + own - min_match;
         if skew > c.max_skew {
             return Err(vec![REASON.into()]);
         }
@@ -94,11 +139,11 @@ pub fn filter(state: &FilterState, pod: &PodInfo, node: &NodeInfo) -> Result<(),
 
 /// What PreScore computes for the soft constraints.
 #[derive(Debug, Clone)]
-pub struct ScoreState {
+pub struct ScoreState<'a> {
     constraints: Vec<SpreadConstraint>,
     ignored: HashSet<usize>,
     weights: Vec<f64>,
-    counts: Vec<HashMap<String, i64>>,
+    counts: Vec<HashMap<&'a str, i64>>,
 }
 
 /// The system default constraints (hostname maxSkew 3, zone maxSkew 5, both
@@ -120,7 +165,11 @@ fn system_defaults(selector: LabelSelector) -> Vec<SpreadConstraint> {
 
 /// PreScore over the feasible nodes (indexes into `cluster.nodes`); `None` (Skip) when
 /// there is no soft constraint.
-pub fn pre_score(cluster: &Cluster, pod: &PodInfo, feasible: &[usize]) -> Option<ScoreState> {
+pub fn pre_score<'a>(
+    cluster: &'a Cluster,
+    pod: &PodInfo,
+    feasible: &[usize],
+) -> Option<ScoreState<'a>> {
     let own = !pod.spread.is_empty();
     let constraints: Vec<SpreadConstraint> = if own {
         pod.spread.iter().filter(|c| !c.hard).cloned().collect()
@@ -134,7 +183,7 @@ pub fn pre_score(cluster: &Cluster, pod: &PodInfo, feasible: &[usize]) -> Option
         return None;
     }
     let mut ignored = HashSet::new();
-    let mut counts = vec![HashMap::new(); constraints.len()];
+    let mut counts: Vec<HashMap<&'a str, i64>> = vec![HashMap::new(); constraints.len()];
     for &i in feasible {
         let node = &cluster.nodes[i];
         if own && !has_all_keys(node, &constraints) {
@@ -145,7 +194,7 @@ pub fn pre_score(cluster: &Cluster, pod: &PodInfo, feasible: &[usize]) -> Option
             if c.topology_key != HOSTNAME
                 && let Some(v) = node.labels.get(&c.topology_key)
             {
-                count.entry(v.clone()).or_insert(0);
+                count.entry(v.as_str()).or_insert(0);
             }
         }
     }
@@ -161,23 +210,8 @@ pub fn pre_score(cluster: &Cluster, pod: &PodInfo, feasible: &[usize]) -> Option
             ((size + 2) as f64).ln()
         })
         .collect();
-    for node in &cluster.nodes {
-        if own && !has_all_keys(node, &constraints) {
-            continue;
-        }
-        for (c, count) in constraints.iter().zip(counts.iter_mut()) {
-            if c.topology_key == HOSTNAME || !included(c, pod, node) {
-                continue;
-            }
-            if let Some(slot) = node
-                .labels
-                .get(&c.topology_key)
-                .and_then(|v| count.get_mut(v))
-            {
-                *slot += matching(cluster, node, &c.selector, &pod.namespace);
-            }
-        }
-    }
+    let keys: &[SpreadConstraint] = if own { &constraints } else { &[] };
+    let counts = count_domains(cluster, pod, &constraints, keys, Some(&counts));
     Some(ScoreState {
         constraints,
         ignored,
@@ -187,7 +221,7 @@ pub fn pre_score(cluster: &Cluster, pod: &PodInfo, feasible: &[usize]) -> Option
 }
 
 /// Raw score of node `i`: lower means a better spread.
-pub fn score(state: &ScoreState, cluster: &Cluster, pod: &PodInfo, i: usize) -> i64 {
+pub fn score(state: &ScoreState<'_>, cluster: &Cluster, pod: &PodInfo, i: usize) -> i64 {
     if state.ignored.contains(&i) {
         return 0;
     }
@@ -205,7 +239,7 @@ pub fn score(state: &ScoreState, cluster: &Cluster, pod: &PodInfo, i: usize) -> 
         let cnt = if c.topology_key == HOSTNAME {
             matching(cluster, node, &c.selector, &pod.namespace)
         } else {
-            count.get(v).copied().unwrap_or(0)
+            count.get(v.as_str()).copied().unwrap_or(0)
         };
         s += cnt as f64 * w + (c.max_skew - 1) as f64;
     }
@@ -213,7 +247,7 @@ pub fn score(state: &ScoreState, cluster: &Cluster, pod: &PodInfo, i: usize) -> 
 }
 
 /// NormalizeScore: fewer matching pods scores higher; ignored nodes score 0.
-pub fn normalize(state: &ScoreState, nodes: &[usize], scores: &mut [i64]) {
+pub fn normalize(state: &ScoreState<'_>, nodes: &[usize], scores: &mut [i64]) {
     let live: Vec<i64> = nodes
         .iter()
         .zip(scores.iter())
