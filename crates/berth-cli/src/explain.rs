@@ -140,14 +140,14 @@ fn shown<'a>(
 ) -> impl Iterator<Item = &'a berth_scheduler::NodeResult> {
     d.nodes
         .iter()
-        .filter(move |n| only.is_none_or(|o| o == n.name))
+        .filter(move |n| only.is_none_or(|o| *o == *n.name))
 }
 
 fn json(pod: &PodInfo, d: &Decision, only: Option<&str>) -> serde_json::Value {
     serde_json::json!({
         "pod": {"namespace": pod.namespace, "name": pod.name},
         "nodes": shown(d, only).map(|n| serde_json::json!({
-            "name": n.name,
+            "name": &*n.name,
             "feasible": n.feasible,
             "reasons": n.reasons,
             "scored": n.scored,
@@ -179,7 +179,7 @@ fn table(pod: &PodInfo, d: &Decision, profile: &Profile, only: Option<&str>) -> 
     }
     let _ = writeln!(out);
     for n in shown(d, only) {
-        let mark = if d.selected.as_deref() == Some(n.name.as_str()) {
+        let mark = if d.selected.as_deref() == Some(&*n.name) {
             "*"
         } else {
             " "
@@ -212,7 +212,7 @@ fn table(pod: &PodInfo, d: &Decision, profile: &Profile, only: Option<&str>) -> 
             n.total
         );
         for (p, _) in &plugins {
-            match n.scores.get(p) {
+            match n.score(p) {
                 Some(s) if s.raw != s.normalized => {
                     let _ = write!(
                         out,

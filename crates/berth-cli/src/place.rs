@@ -158,7 +158,7 @@ pub fn place(args: &PlaceArgs) -> Result<Outcome> {
                 }
             };
             (
-                nd.name.clone(),
+                nd.name.to_string(),
                 pct(nd.requested.milli_cpu, nd.allocatable.milli_cpu),
                 pct(nd.requested.memory, nd.allocatable.memory),
                 nd.pod_count,

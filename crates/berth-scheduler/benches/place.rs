@@ -30,7 +30,7 @@ fn cluster() -> Cluster {
         );
         n.allowed_pods = 250;
         n.labels
-            .insert("kubernetes.io/hostname".into(), n.name.clone());
+            .insert("kubernetes.io/hostname".into(), n.name.to_string());
         n.labels.insert(
             "topology.kubernetes.io/zone".into(),
             format!("zone-{}", i % 10),

@@ -68,11 +68,21 @@ pub struct PluginScore {
     pub normalized: i64,
 }
 
+impl NodeResult {
+    /// One plugin's score, if it scored this node.
+    pub fn score(&self, plugin: &str) -> Option<PluginScore> {
+        self.scores
+            .iter()
+            .find(|(p, _)| *p == plugin)
+            .map(|(_, s)| *s)
+    }
+}
+
 /// What the cycle found for one node.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeResult {
     /// Node name.
-    pub name: String,
+    pub name: std::sync::Arc<str>,
     /// Whether every filter passed.
     pub feasible: bool,
     /// The failing filter's reasons, in kube-scheduler's words.
@@ -82,8 +92,8 @@ pub struct NodeResult {
     /// Whether it was among the nodes scored (kube-scheduler stops searching after
     /// `numFeasibleNodesToFind` feasible nodes).
     pub scored: bool,
-    /// Score per plugin (only for scored nodes).
-    pub scores: BTreeMap<&'static str, PluginScore>,
+    /// Score per plugin, in profile order (only for scored nodes).
+    pub scores: Vec<(&'static str, PluginScore)>,
     /// Σ weight × normalized score.
     pub total: i64,
     /// 1 for the best scored node; ties share a rank.
@@ -234,7 +244,7 @@ fn cycle(
             reasons: Vec::new(),
             failed_plugin: None,
             scored: false,
-            scores: BTreeMap::new(),
+            scores: Vec::new(),
             total: 0,
             rank: None,
         };
@@ -334,13 +344,13 @@ fn cycle(
         }
         for (j, &ri) in feasible_idx.iter().enumerate() {
             let r = &mut results[ri];
-            r.scores.insert(
+            r.scores.push((
                 plugin,
                 PluginScore {
                     raw: original[j],
                     normalized: raw[j],
                 },
-            );
+            ));
             r.total += raw[j] * weight;
         }
     }
@@ -359,7 +369,7 @@ fn cycle(
         if results[ri].total == best {
             count += 1;
             if state.next_u64().is_multiple_of(count) {
-                selected = Some(results[ri].name.clone());
+                selected = Some(results[ri].name.to_string());
             }
         }
     }

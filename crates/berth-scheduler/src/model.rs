@@ -107,7 +107,7 @@ impl Term {
             && self
                 .match_fields
                 .iter()
-                .all(|r| r.key == "metadata.name" && r.matches(Some(node.name.as_str())))
+                .all(|r| r.key == "metadata.name" && r.matches(Some(&node.name)))
     }
 }
 
@@ -251,8 +251,8 @@ pub struct NodeImage {
 /// A node with the totals of the pods bound to it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeInfo {
-    /// Node name.
-    pub name: String,
+    /// Node name (shared: every cycle's evidence names nodes without copying).
+    pub name: std::sync::Arc<str>,
     /// Labels.
     pub labels: BTreeMap<String, String>,
     /// Taints.
@@ -355,7 +355,7 @@ impl NodeInfo {
     /// A node with this allocatable capacity, 110 pods allowed, no labels and no pods.
     pub fn new(name: &str, allocatable: Resources) -> NodeInfo {
         NodeInfo {
-            name: name.to_string(),
+            name: name.into(),
             labels: BTreeMap::new(),
             taints: Vec::new(),
             unschedulable: false,
@@ -375,7 +375,7 @@ impl NodeInfo {
         let n = &o.node;
         let alloc = n.path(&["status", "allocatable"]);
         NodeInfo {
-            name: o.name().to_string(),
+            name: o.name().into(),
             labels: string_map(n.path(&["metadata", "labels"])),
             taints: n
                 .path(&["spec", "taints"])
@@ -750,7 +750,7 @@ impl Cluster {
             .nodes
             .iter()
             .enumerate()
-            .map(|(i, n)| (n.name.clone(), i))
+            .map(|(i, n)| (n.name.to_string(), i))
             .collect();
         for o in objects.iter().filter(|o| o.kind() == "Pod") {
             let phase = o.node.path(&["status", "phase"]).and_then(Node::as_str);
@@ -769,7 +769,7 @@ impl Cluster {
 
     /// Adds a pod bound to node `node` (as the scheduler's assume step does).
     pub fn bind(&mut self, mut pod: PodInfo, node: usize) {
-        pod.node_name = Some(self.nodes[node].name.clone());
+        pod.node_name = Some(self.nodes[node].name.to_string());
         self.nodes[node].add_pod(&pod);
         self.nodes[node].pods.push(self.pods.len());
         if !pod.affinity.is_empty() {
@@ -802,6 +802,6 @@ impl Cluster {
 
     /// The index of a node by name.
     pub fn node_index(&self, name: &str) -> Option<usize> {
-        self.nodes.iter().position(|n| n.name == name)
+        self.nodes.iter().position(|n| &*n.name == name)
     }
 }

@@ -27,7 +27,7 @@ fn run(docs: &[String], incoming: &str) -> Decision {
 fn reasons<'a>(d: &'a Decision, node: &str) -> &'a [String] {
     &d.nodes
         .iter()
-        .find(|n| n.name == node)
+        .find(|n| *n.name == *node)
         .expect("node")
         .reasons
 }
@@ -35,9 +35,10 @@ fn reasons<'a>(d: &'a Decision, node: &str) -> &'a [String] {
 fn normalized(d: &Decision, node: &str, plugin: &str) -> i64 {
     d.nodes
         .iter()
-        .find(|n| n.name == node)
+        .find(|n| *n.name == *node)
         .expect("node")
-        .scores[plugin]
+        .score(plugin)
+        .expect("scored")
         .normalized
 }
 

@@ -17,30 +17,57 @@ pub const REASON_EXISTING_ANTI: &str = "node(s) didn't satisfy existing pods ant
 /// Weight of an existing pod's required affinity term when scoring (`hardPodAffinityWeight`).
 pub const HARD_POD_AFFINITY_WEIGHT: i64 = 1;
 
-type Counts = HashMap<(String, String), i64>;
+/// Topology key → topology value → count (nested, so lookups borrow instead of allocate).
+type Counts = HashMap<String, HashMap<String, i64>>;
 
-/// Existing pods with their nodes: all of them, or only those with affinity terms.
-fn existing(cluster: &Cluster, all: bool) -> Box<dyn Iterator<Item = (usize, &NodeInfo)> + '_> {
-    if all {
-        Box::new(
-            cluster
-                .nodes
-                .iter()
-                .flat_map(|n| n.pods.iter().map(move |&i| (i, n))),
-        )
-    } else {
-        Box::new(
-            cluster
-                .affinity_pods
-                .iter()
-                .map(|&(i, n)| (i, &cluster.nodes[n])),
-        )
+fn get(map: &Counts, node: &NodeInfo, key: &str) -> i64 {
+    node.labels
+        .get(key)
+        .and_then(|v| map.get(key).and_then(|m| m.get(v.as_str())))
+        .copied()
+        .unwrap_or(0)
+}
+
+/// The existing pods the incoming pod's own terms can match: those of the terms'
+/// namespaces, or all pods when a term selects namespaces by label.
+fn candidates<'a>(
+    cluster: &'a Cluster,
+    pod: &PodInfo,
+    terms: impl Iterator<Item = &'a crate::model::AffinityTerm> + Clone,
+) -> Vec<(usize, usize)> {
+    if terms.clone().any(|t| t.namespace_selector.is_some()) {
+        return cluster
+            .nodes
+            .iter()
+            .enumerate()
+            .flat_map(|(ni, n)| n.pods.iter().map(move |&pi| (pi, ni)))
+            .collect();
     }
+    let mut namespaces: Vec<&str> = terms
+        .flat_map(|t| {
+            if t.namespaces.is_empty() {
+                vec![pod.namespace.as_str()]
+            } else {
+                t.namespaces.iter().map(String::as_str).collect()
+            }
+        })
+        .collect();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    namespaces
+        .into_iter()
+        .filter_map(|ns| cluster.namespace_pods.get(ns))
+        .flatten()
+        .copied()
+        .collect()
 }
 
 fn bump(map: &mut Counts, node: &NodeInfo, key: &str, by: i64) {
     if let Some(v) = node.labels.get(key) {
-        *map.entry((key.to_string(), v.clone())).or_insert(0) += by;
+        *map.entry(key.to_string())
+            .or_default()
+            .entry(v.clone())
+            .or_insert(0) += by;
     }
 }
 
@@ -58,16 +85,18 @@ pub struct FilterState {
 pub fn pre_filter(cluster: &Cluster, pod: &PodInfo) -> Option<FilterState> {
     let mut st = FilterState::default();
     let a = &pod.affinity;
-    // Without required terms of its own, only existing pods with terms can matter.
-    let all = !a.required.is_empty() || !a.required_anti.is_empty();
-    for (i, node) in existing(cluster, all) {
-        {
-            let e = &cluster.pods[i];
-            for t in &e.affinity.required_anti {
-                if t.matches(&e.namespace, pod, &cluster.namespaces) {
-                    bump(&mut st.existing_anti, node, &t.topology_key, 1);
-                }
+    // Existing pods' required anti-affinity: only pods with terms can have any.
+    for &(i, n) in &cluster.affinity_pods {
+        let e = &cluster.pods[i];
+        for t in &e.affinity.required_anti {
+            if t.matches(&e.namespace, pod, &cluster.namespaces) {
+                bump(&mut st.existing_anti, &cluster.nodes[n], &t.topology_key, 1);
             }
+        }
+    }
+    if !a.required.is_empty() || !a.required_anti.is_empty() {
+        for (i, n) in candidates(cluster, pod, a.required.iter().chain(&a.required_anti)) {
+            let (e, node) = (&cluster.pods[i], &cluster.nodes[n]);
             if !a.required.is_empty()
                 && a.required
                     .iter()
@@ -96,13 +125,7 @@ pub fn pre_filter(cluster: &Cluster, pod: &PodInfo) -> Option<FilterState> {
 
 /// Filter.
 pub fn filter(st: &FilterState, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
-    let at = |map: &Counts, key: &str| {
-        node.labels
-            .get(key)
-            .and_then(|v| map.get(&(key.to_string(), v.clone())))
-            .copied()
-            .unwrap_or(0)
-    };
+    let at = |map: &Counts, key: &str| get(map, node, key);
     let a = &pod.affinity;
     let affinity_ok = a.required.iter().all(|t| {
         node.labels.contains_key(&t.topology_key) && at(&st.affinity, &t.topology_key) > 0
@@ -117,11 +140,12 @@ pub fn filter(st: &FilterState, pod: &PodInfo, node: &NodeInfo) -> Result<(), Ve
     {
         return Err(vec![REASON_ANTI.into()]);
     }
-    if node.labels.iter().any(|(k, v)| {
-        st.existing_anti
-            .get(&(k.clone(), v.clone()))
-            .is_some_and(|c| *c > 0)
-    }) {
+    if !st.existing_anti.is_empty()
+        && st
+            .existing_anti
+            .keys()
+            .any(|k| get(&st.existing_anti, node, k) > 0)
+    {
         return Err(vec![REASON_EXISTING_ANTI.into()]);
     }
     Ok(())
@@ -131,10 +155,11 @@ pub fn filter(st: &FilterState, pod: &PodInfo, node: &NodeInfo) -> Result<(), Ve
 pub fn pre_score(cluster: &Cluster, pod: &PodInfo) -> Option<Counts> {
     let mut scores = Counts::new();
     let a = &pod.affinity;
-    let all = !a.preferred.is_empty() || !a.preferred_anti.is_empty();
-    for (i, node) in existing(cluster, all) {
-        {
-            let e = &cluster.pods[i];
+    // The incoming pod's preferred terms, over the pods they can match.
+    if !a.preferred.is_empty() || !a.preferred_anti.is_empty() {
+        let terms = a.preferred.iter().chain(&a.preferred_anti).map(|(_, t)| t);
+        for (i, n) in candidates(cluster, pod, terms) {
+            let (e, node) = (&cluster.pods[i], &cluster.nodes[n]);
             for (w, t) in &a.preferred {
                 if t.matches(&pod.namespace, e, &cluster.namespaces) {
                     bump(&mut scores, node, &t.topology_key, *w);
@@ -145,20 +170,24 @@ pub fn pre_score(cluster: &Cluster, pod: &PodInfo) -> Option<Counts> {
                     bump(&mut scores, node, &t.topology_key, -*w);
                 }
             }
-            for t in &e.affinity.required {
-                if t.matches(&e.namespace, pod, &cluster.namespaces) {
-                    bump(&mut scores, node, &t.topology_key, HARD_POD_AFFINITY_WEIGHT);
-                }
+        }
+    }
+    // Existing pods' terms: only pods with terms can have any.
+    for &(i, n) in &cluster.affinity_pods {
+        let (e, node) = (&cluster.pods[i], &cluster.nodes[n]);
+        for t in &e.affinity.required {
+            if t.matches(&e.namespace, pod, &cluster.namespaces) {
+                bump(&mut scores, node, &t.topology_key, HARD_POD_AFFINITY_WEIGHT);
             }
-            for (w, t) in &e.affinity.preferred {
-                if t.matches(&e.namespace, pod, &cluster.namespaces) {
-                    bump(&mut scores, node, &t.topology_key, *w);
-                }
+        }
+        for (w, t) in &e.affinity.preferred {
+            if t.matches(&e.namespace, pod, &cluster.namespaces) {
+                bump(&mut scores, node, &t.topology_key, *w);
             }
-            for (w, t) in &e.affinity.preferred_anti {
-                if t.matches(&e.namespace, pod, &cluster.namespaces) {
-                    bump(&mut scores, node, &t.topology_key, -*w);
-                }
+        }
+        for (w, t) in &e.affinity.preferred_anti {
+            if t.matches(&e.namespace, pod, &cluster.namespaces) {
+                bump(&mut scores, node, &t.topology_key, -*w);
             }
         }
     }
@@ -167,10 +196,7 @@ pub fn pre_score(cluster: &Cluster, pod: &PodInfo) -> Option<Counts> {
 
 /// Raw score: the sum of the topology scores of the node's labels.
 pub fn score(st: &Counts, node: &NodeInfo) -> i64 {
-    node.labels
-        .iter()
-        .filter_map(|(k, v)| st.get(&(k.clone(), v.clone())))
-        .sum()
+    st.keys().map(|k| get(st, node, k)).sum()
 }
 
 /// NormalizeScore: min-max with 0 always inside the range.

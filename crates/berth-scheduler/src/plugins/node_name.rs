@@ -10,7 +10,7 @@ pub const REASON: &str = "node(s) didn't match the requested node name";
 /// Filter.
 pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
     match &pod.node_name {
-        Some(n) if !n.is_empty() && *n != node.name => Err(vec![REASON.into()]),
+        Some(n) if !n.is_empty() && **n != *node.name => Err(vec![REASON.into()]),
         _ => Ok(()),
     }
 }
