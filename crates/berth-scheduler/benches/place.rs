@@ -131,5 +131,5 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(10_000);
     run(pods, false);
-    run(pods / 5, true);
+    run(pods, true);
 }

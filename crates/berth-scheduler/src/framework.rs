@@ -154,20 +154,21 @@ pub fn num_feasible_nodes_to_find(percentage: i64, n: usize) -> usize {
 }
 
 /// What PreFilter computed once for the cycle.
-struct PreFiltered<'a> {
-    spread: Option<pod_topology_spread::FilterState<'a>>,
+struct PreFiltered {
+    spread: Option<pod_topology_spread::FilterState>,
     affinity: Option<inter_pod_affinity::FilterState>,
 }
 
 fn run_filter(
-    pre: &PreFiltered<'_>,
+    pre: &PreFiltered,
     name: &str,
     pod: &PodInfo,
+    i: usize,
     node: &NodeInfo,
 ) -> Result<(), Vec<String>> {
     match name {
         pod_topology_spread::NAME => match &pre.spread {
-            Some(st) => pod_topology_spread::filter(st, pod, node),
+            Some(st) => pod_topology_spread::filter(st, pod, i),
             None => Ok(()),
         },
         inter_pod_affinity::NAME => match &pre.affinity {
@@ -249,7 +250,7 @@ fn cycle(
             rank: None,
         };
         for f in &profile.filters {
-            if let Err(reasons) = run_filter(&pre, f, pod, node) {
+            if let Err(reasons) = run_filter(&pre, f, pod, i, node) {
                 r.feasible = false;
                 r.reasons = reasons;
                 r.failed_plugin = Some(f);
@@ -359,7 +360,8 @@ fn cycle(
     totals.sort_unstable_by(|a, b| b.cmp(a));
     for &ri in &feasible_idx {
         let t = results[ri].total;
-        results[ri].rank = Some(totals.iter().filter(|&&x| x > t).count() + 1);
+        // `totals` is sorted descending: the rank is one more than the number above `t`.
+        results[ri].rank = Some(totals.partition_point(|&x| x > t) + 1);
     }
     // Uniformly random among the best (reservoir sampling, as selectHost does).
     let best = totals[0];

@@ -48,7 +48,7 @@ impl Toleration {
 }
 
 /// One requirement of a node selector term.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Requirement {
     /// Label key (or `metadata.name` for field requirements).
     pub key: String,
@@ -113,7 +113,7 @@ impl Term {
 
 /// A label selector: every `matchLabels` pair and every expression must match. An empty
 /// selector matches everything; `None` where a selector is optional matches nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct LabelSelector {
     /// Exact pairs.
     pub match_labels: BTreeMap<String, String>,
@@ -672,8 +672,20 @@ pub fn normalized_image(name: &str) -> String {
     }
 }
 
-/// Nodes and the pods bound to them.
+/// Which domain (value of one topology label) each node is in, by node index.
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct TopologyIndex {
+    /// Domain id of each node; `None` when the node lacks the label.
+    pub domain_of: Vec<Option<u32>>,
+    /// Domain names (label values), by id.
+    pub domains: Vec<String>,
+}
+
+/// Per-node counts of the pods of one namespace that one selector matches.
+type SelectorCounts = std::rc::Rc<std::cell::RefCell<Vec<i64>>>;
+
+/// Nodes and the pods bound to them.
+#[derive(Debug, Default, PartialEq)]
 pub struct Cluster {
     /// Nodes, in input order (the order the scheduler walks them from its start index).
     pub nodes: Vec<NodeInfo>,
@@ -686,12 +698,36 @@ pub struct Cluster {
     pub owner_selectors: Vec<(String, LabelSelector)>,
     /// How many nodes hold each image (ImageLocality's spread factor).
     pub image_nodes: std::collections::HashMap<String, usize>,
-    /// Bound pods with pod (anti-)affinity terms, with their node: the only existing pods
-    /// InterPodAffinity must look at for a pod without terms of its own.
-    pub affinity_pods: Vec<(usize, usize)>,
+    /// Bound pods with pod (anti-)affinity terms, with their node, by the namespace their
+    /// terms apply to (`""` for terms that select namespaces by label): the only existing
+    /// pods InterPodAffinity must look at for an incoming pod of that namespace.
+    pub affinity_pods: std::collections::HashMap<String, Vec<(usize, usize)>>,
     /// Bound pods by namespace, with their node: spreading counts only pods of the incoming
     /// pod's namespace.
     pub namespace_pods: std::collections::HashMap<String, Vec<(usize, usize)>>,
+    /// Topology indexes built on first use (node labels do not change between cycles).
+    topology: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<TopologyIndex>>>,
+    /// Per-node counts of matching pods, per (namespace, selector), kept up to date by
+    /// [`Cluster::bind`]: spreading then costs O(nodes) per cycle, not O(pods).
+    selector_counts:
+        std::cell::RefCell<std::collections::HashMap<(String, LabelSelector), SelectorCounts>>,
+}
+
+impl Clone for Cluster {
+    /// A copy with its own (empty) caches, so that binding in one never counts in the other.
+    fn clone(&self) -> Self {
+        Cluster {
+            nodes: self.nodes.clone(),
+            pods: self.pods.clone(),
+            namespaces: self.namespaces.clone(),
+            owner_selectors: self.owner_selectors.clone(),
+            image_nodes: self.image_nodes.clone(),
+            affinity_pods: self.affinity_pods.clone(),
+            namespace_pods: self.namespace_pods.clone(),
+            topology: Default::default(),
+            selector_counts: Default::default(),
+        }
+    }
 }
 
 impl Cluster {
@@ -706,8 +742,10 @@ impl Cluster {
                 .collect(),
             pods: Vec::new(),
             image_nodes: Default::default(),
-            affinity_pods: Vec::new(),
+            affinity_pods: Default::default(),
             namespace_pods: Default::default(),
+            topology: Default::default(),
+            selector_counts: Default::default(),
             namespaces: objects
                 .iter()
                 .filter(|o| o.kind() == "Namespace")
@@ -767,19 +805,119 @@ impl Cluster {
         c
     }
 
+    /// The domains of topology label `key` (built once, then shared; rebuilt if nodes were
+    /// added since).
+    pub fn topology(&self, key: &str) -> std::rc::Rc<TopologyIndex> {
+        if let Some(t) = self.topology.borrow().get(key)
+            && t.domain_of.len() == self.nodes.len()
+        {
+            return t.clone();
+        }
+        let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut domains = Vec::new();
+        let domain_of = self
+            .nodes
+            .iter()
+            .map(|n| {
+                n.labels.get(key).map(|v| {
+                    *ids.entry(v.as_str()).or_insert_with(|| {
+                        domains.push(v.clone());
+                        (domains.len() - 1) as u32
+                    })
+                })
+            })
+            .collect();
+        let t = std::rc::Rc::new(TopologyIndex { domain_of, domains });
+        self.topology
+            .borrow_mut()
+            .insert(key.to_string(), t.clone());
+        t
+    }
+
+    /// For each node, how many pods of namespace `ns` (not terminating) `selector` matches.
+    pub fn matching_per_node(&self, ns: &str, selector: &LabelSelector) -> SelectorCounts {
+        let key = (ns.to_string(), selector.clone());
+        if let Some(c) = self.selector_counts.borrow().get(&key)
+            && c.borrow().len() == self.nodes.len()
+        {
+            return c.clone();
+        }
+        let mut counts = vec![0i64; self.nodes.len()];
+        for &(pi, ni) in self.namespace_pods.get(ns).map_or(&[][..], Vec::as_slice) {
+            let p = &self.pods[pi];
+            if !p.terminating && selector.matches(&p.labels) {
+                counts[ni] += 1;
+            }
+        }
+        let c = std::rc::Rc::new(std::cell::RefCell::new(counts));
+        self.selector_counts.borrow_mut().insert(key, c.clone());
+        c
+    }
+
     /// Adds a pod bound to node `node` (as the scheduler's assume step does).
     pub fn bind(&mut self, mut pod: PodInfo, node: usize) {
         pod.node_name = Some(self.nodes[node].name.to_string());
         self.nodes[node].add_pod(&pod);
         self.nodes[node].pods.push(self.pods.len());
         if !pod.affinity.is_empty() {
-            self.affinity_pods.push((self.pods.len(), node));
+            let a = &pod.affinity;
+            let terms = a
+                .required
+                .iter()
+                .chain(&a.required_anti)
+                .chain(a.preferred.iter().map(|(_, t)| t))
+                .chain(a.preferred_anti.iter().map(|(_, t)| t));
+            // A pod is listed under each namespace its terms name, or only under `""` when
+            // a term selects namespaces by label, so no pod is ever visited twice.
+            let terms: Vec<_> = terms.collect();
+            let mut targets: Vec<String> = if terms.iter().any(|t| t.namespace_selector.is_some()) {
+                vec![String::new()]
+            } else {
+                terms
+                    .iter()
+                    .flat_map(|t| {
+                        if t.namespaces.is_empty() {
+                            vec![pod.namespace.clone()]
+                        } else {
+                            t.namespaces.clone()
+                        }
+                    })
+                    .collect()
+            };
+            targets.sort();
+            targets.dedup();
+            for ns in targets {
+                self.affinity_pods
+                    .entry(ns)
+                    .or_default()
+                    .push((self.pods.len(), node));
+            }
         }
         self.namespace_pods
             .entry(pod.namespace.clone())
             .or_default()
             .push((self.pods.len(), node));
+        if !pod.terminating {
+            for ((ns, sel), counts) in self.selector_counts.borrow().iter() {
+                if *ns == pod.namespace && sel.matches(&pod.labels) {
+                    if let Some(c) = counts.borrow_mut().get_mut(node) {
+                        *c += 1;
+                    }
+                }
+            }
+        }
         self.pods.push(pod);
+    }
+
+    /// Existing pods whose affinity terms can concern a pod of namespace `ns`.
+    pub fn affinity_pods_for<'a>(&'a self, ns: &str) -> impl Iterator<Item = (usize, usize)> + 'a {
+        let own = self.affinity_pods.get(ns).map_or(&[][..], Vec::as_slice);
+        let any = if ns.is_empty() {
+            &[][..]
+        } else {
+            self.affinity_pods.get("").map_or(&[][..], Vec::as_slice)
+        };
+        own.iter().chain(any).copied()
     }
 
     /// The system default spreading selector of a pod: the union of the selectors of the

@@ -168,3 +168,39 @@ fn the_first_pod_of_a_self_affine_group_may_go_anywhere() {
         ["node(s) didn't match pod affinity rules"]
     );
 }
+
+#[test]
+fn anti_affinity_from_other_namespaces_is_honoured() {
+    // An existing pod's term can name namespaces (or select them by label); the incoming
+    // pod of such a namespace must still see it.
+    let named = pod(
+        "guard",
+        "a1",
+        "{app: guard}",
+        "  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - {topologyKey: kubernetes.io/hostname, namespaces: [shop], labelSelector: {matchLabels: {app: web}}}\n",
+    )
+    .replace("namespace: shop", "namespace: infra");
+    let d = run(
+        &[node("a1", "a"), node("a2", "a"), named],
+        &pod("w", "''", "{app: web}", ""),
+    );
+    assert_eq!(
+        reasons(&d, "a1"),
+        ["node(s) didn't satisfy existing pods anti-affinity rules"]
+    );
+    let by_label = pod(
+        "guard",
+        "a1",
+        "{app: guard}",
+        "  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - {topologyKey: kubernetes.io/hostname, namespaceSelector: {}, labelSelector: {matchLabels: {app: web}}}\n",
+    )
+    .replace("namespace: shop", "namespace: infra");
+    let d = run(
+        &[node("a1", "a"), node("a2", "a"), by_label],
+        &pod("w", "''", "{app: web}", ""),
+    );
+    assert_eq!(
+        reasons(&d, "a1"),
+        ["node(s) didn't satisfy existing pods anti-affinity rules"]
+    );
+}

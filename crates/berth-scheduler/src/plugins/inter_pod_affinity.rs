@@ -86,7 +86,7 @@ pub fn pre_filter(cluster: &Cluster, pod: &PodInfo) -> Option<FilterState> {
     let mut st = FilterState::default();
     let a = &pod.affinity;
     // Existing pods' required anti-affinity: only pods with terms can have any.
-    for &(i, n) in &cluster.affinity_pods {
+    for (i, n) in cluster.affinity_pods_for(&pod.namespace) {
         let e = &cluster.pods[i];
         for t in &e.affinity.required_anti {
             if t.matches(&e.namespace, pod, &cluster.namespaces) {
@@ -173,7 +173,7 @@ pub fn pre_score(cluster: &Cluster, pod: &PodInfo) -> Option<Counts> {
         }
     }
     // Existing pods' terms: only pods with terms can have any.
-    for &(i, n) in &cluster.affinity_pods {
+    for (i, n) in cluster.affinity_pods_for(&pod.namespace) {
         let (e, node) = (&cluster.pods[i], &cluster.nodes[n]);
         for t in &e.affinity.required {
             if t.matches(&e.namespace, pod, &cluster.namespaces) {

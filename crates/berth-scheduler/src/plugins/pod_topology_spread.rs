@@ -1,10 +1,14 @@
 //! PodTopologySpread: `DoNotSchedule` constraints filter nodes whose domain would exceed
 //! `maxSkew`; `ScheduleAnyway` constraints (or the system defaults) score emptier domains
 //! higher (`podtopologyspread/filtering.go`, `scoring.go`).
+//!
+//! Domains are numbered once per topology key ([`Cluster::topology`]) and pods are counted
+//! only in the incoming pod's namespace, so a cycle costs O(nodes + pods of the namespace).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::rc::Rc;
 
-use crate::model::{Cluster, LabelSelector, NodeInfo, PodInfo, SpreadConstraint};
+use crate::model::{Cluster, LabelSelector, NodeInfo, PodInfo, SpreadConstraint, TopologyIndex};
 use crate::plugins::{node_affinity, taint_toleration};
 
 /// Plugin name.
@@ -16,120 +20,128 @@ pub const REASON_MISSING_LABEL: &str =
     "node(s) didn't match pod topology spread constraints (missing required label)";
 const HOSTNAME: &str = "kubernetes.io/hostname";
 
-/// Pods on `node` that count for a constraint: same namespace, not terminating, selected.
-fn matching(cluster: &Cluster, node: &NodeInfo, selector: &LabelSelector, ns: &str) -> i64 {
-    node.pods
-        .iter()
-        .map(|&i| &cluster.pods[i])
-        .filter(|p| p.namespace == ns && !p.terminating && selector.matches(&p.labels))
-        .count() as i64
-}
-
 /// Whether a node counts for a constraint under its node inclusion policies.
 fn included(c: &SpreadConstraint, pod: &PodInfo, node: &NodeInfo) -> bool {
-    (!c.honor_node_affinity || node_affinity::required_match(pod, node))
+    let affinity_free = pod.node_selector.is_empty() && pod.required_terms.is_none();
+    (!c.honor_node_affinity || affinity_free || node_affinity::required_match(pod, node))
         && (!c.honor_node_taints || taint_toleration::filter(pod, node).is_ok())
 }
 
-fn has_all_keys(node: &NodeInfo, constraints: &[SpreadConstraint]) -> bool {
-    constraints
-        .iter()
-        .all(|c| node.labels.contains_key(&c.topology_key))
+/// Per-constraint domain counts.
+#[derive(Debug, Clone)]
+struct Counted {
+    index: Rc<TopologyIndex>,
+    /// Matching pods per domain id.
+    counts: Vec<i64>,
+    /// Whether the domain is part of the calculation.
+    present: Vec<bool>,
+}
+
+impl Counted {
+    fn domains(&self) -> usize {
+        self.present.iter().filter(|p| **p).count()
+    }
+
+    fn min(&self) -> i64 {
+        self.counts
+            .iter()
+            .zip(&self.present)
+            .filter(|(_, p)| **p)
+            .map(|(c, _)| *c)
+            .min()
+            .unwrap_or(0)
+    }
+}
+
+/// Counts, for each constraint, the matching pods of the pod's namespace on eligible nodes
+/// (nodes carrying every key of `keys` and passing the constraint's inclusion policies).
+/// Domains are those of eligible nodes, or the ones given in `present`.
+fn count(
+    cluster: &Cluster,
+    pod: &PodInfo,
+    constraints: &[SpreadConstraint],
+    keys: &[Rc<TopologyIndex>],
+    present: Option<Vec<Vec<bool>>>,
+) -> Vec<Counted> {
+    let has_keys = |i: usize| keys.iter().all(|k| k.domain_of[i].is_some());
+    let mut out = Vec::with_capacity(constraints.len());
+    for (ci, c) in constraints.iter().enumerate() {
+        let index = cluster.topology(&c.topology_key);
+        let eligible: Vec<bool> = cluster
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| has_keys(i) && included(c, pod, n))
+            .collect();
+        let present = match &present {
+            Some(p) => p[ci].clone(),
+            None => {
+                let mut p = vec![false; index.domains.len()];
+                for (i, ok) in eligible.iter().enumerate() {
+                    if let (true, Some(d)) = (*ok, index.domain_of[i]) {
+                        p[d as usize] = true;
+                    }
+                }
+                p
+            }
+        };
+        let mut counts = vec![0i64; index.domains.len()];
+        let per_node = cluster.matching_per_node(&pod.namespace, &c.selector);
+        for (ni, &n) in per_node.borrow().iter().enumerate() {
+            let Some(d) = index.domain_of[ni] else {
+                continue;
+            };
+            if n > 0 && eligible[ni] && present[d as usize] {
+                counts[d as usize] += n;
+            }
+        }
+        out.push(Counted {
+            index,
+            counts,
+            present,
+        });
+    }
+    out
 }
 
 /// What PreFilter counts for the hard constraints.
 #[derive(Debug, Clone)]
-pub struct FilterState<'a> {
+pub struct FilterState {
     constraints: Vec<SpreadConstraint>,
-    counts: Vec<HashMap<&'a str, i64>>,
-}
-
-/// Whether a node can be counted at all for these constraints, per node.
-fn eligible(
-    cluster: &Cluster,
-    pod: &PodInfo,
-    c: &SpreadConstraint,
-    all: &[SpreadConstraint],
-) -> Vec<bool> {
-    cluster
-        .nodes
-        .iter()
-        .map(|n| has_all_keys(n, all) && included(c, pod, n))
-        .collect()
-}
-
-/// Counts, per domain of each constraint, the matching pods of the pod's namespace on the
-/// eligible nodes; every eligible node's domain exists, with 0 when it holds none.
-fn count_domains<'a>(
-    cluster: &'a Cluster,
-    pod: &PodInfo,
-    constraints: &[SpreadConstraint],
-    all: &[SpreadConstraint],
-    only_domains_of: Option<&[HashMap<&'a str, i64>]>,
-) -> Vec<HashMap<&'a str, i64>> {
-    let mut counts = Vec::with_capacity(constraints.len());
-    for (ci, c) in constraints.iter().enumerate() {
-        let ok = eligible(cluster, pod, c, all);
-        let mut count: HashMap<&'a str, i64> = match only_domains_of {
-            Some(domains) => domains[ci].clone(),
-            None => cluster
-                .nodes
-                .iter()
-                .zip(&ok)
-                .filter(|(_, ok)| **ok)
-                .filter_map(|(n, _)| n.labels.get(&c.topology_key).map(|v| (v.as_str(), 0)))
-                .collect(),
-        };
-        for &(pi, ni) in cluster
-            .namespace_pods
-            .get(&pod.namespace)
-            .map_or(&[][..], Vec::as_slice)
-        {
-            let p = &cluster.pods[pi];
-            if !ok[ni] || p.terminating || !c.selector.matches(&p.labels) {
-                continue;
-            }
-            if let Some(slot) = cluster.nodes[ni]
-                .labels
-                .get(&c.topology_key)
-                .and_then(|v| count.get_mut(v.as_str()))
-            {
-                *slot += 1;
-            }
-        }
-        counts.push(count);
-    }
-    counts
+    counted: Vec<Counted>,
 }
 
 /// PreFilter: `None` (Skip) when the pod has no `DoNotSchedule` constraint.
-pub fn pre_filter<'a>(cluster: &'a Cluster, pod: &PodInfo) -> Option<FilterState<'a>> {
+pub fn pre_filter(cluster: &Cluster, pod: &PodInfo) -> Option<FilterState> {
     let constraints: Vec<SpreadConstraint> =
         pod.spread.iter().filter(|c| c.hard).cloned().collect();
     if constraints.is_empty() {
         return None;
     }
-    let counts = count_domains(cluster, pod, &constraints, &constraints, None);
+    let keys: Vec<Rc<TopologyIndex>> = constraints
+        .iter()
+        .map(|c| cluster.topology(&c.topology_key))
+        .collect();
+    let counted = count(cluster, pod, &constraints, &keys, None);
     Some(FilterState {
         constraints,
-        counts,
+        counted,
     })
 }
 
-/// Filter.
-pub fn filter(state: &FilterState<'_>, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
-    for (c, counts) in state.constraints.iter().zip(&state.counts) {
-        let Some(value) = node.labels.get(&c.topology_key) else {
+/// Filter for node `i`.
+pub fn filter(state: &FilterState, pod: &PodInfo, i: usize) -> Result<(), Vec<String>> {
+    for (c, k) in state.constraints.iter().zip(&state.counted) {
+        let Some(d) = k.index.domain_of[i] else {
             return Err(vec![REASON_MISSING_LABEL.into()]);
         };
-        let global_min = counts.values().copied().min().unwrap_or(0);
-        let min_match = if (counts.len() as i64) < c.min_domains {
+        let min_match = if (k.domains() as i64) < c.min_domains {
             0
         } else {
-            global_min
+            k.min()
         };
         let own = i64::from(c.selector.matches(&pod.labels));
-        let skew = counts.get(value.as_str()).copied().unwrap_or(0) + own - min_match;
+        let skew = k.counts[d as usize] + own - min_match;
         if skew > c.max_skew {
             return Err(vec![REASON.into()]);
         }
@@ -139,11 +151,11 @@ pub fn filter(state: &FilterState<'_>, pod: &PodInfo, node: &NodeInfo) -> Result
 
 /// What PreScore computes for the soft constraints.
 #[derive(Debug, Clone)]
-pub struct ScoreState<'a> {
+pub struct ScoreState {
     constraints: Vec<SpreadConstraint>,
     ignored: HashSet<usize>,
     weights: Vec<f64>,
-    counts: Vec<HashMap<&'a str, i64>>,
+    counted: Vec<Counted>,
 }
 
 /// The system default constraints (hostname maxSkew 3, zone maxSkew 5, both
@@ -165,11 +177,7 @@ fn system_defaults(selector: LabelSelector) -> Vec<SpreadConstraint> {
 
 /// PreScore over the feasible nodes (indexes into `cluster.nodes`); `None` (Skip) when
 /// there is no soft constraint.
-pub fn pre_score<'a>(
-    cluster: &'a Cluster,
-    pod: &PodInfo,
-    feasible: &[usize],
-) -> Option<ScoreState<'a>> {
+pub fn pre_score(cluster: &Cluster, pod: &PodInfo, feasible: &[usize]) -> Option<ScoreState> {
     let own = !pod.spread.is_empty();
     let constraints: Vec<SpreadConstraint> = if own {
         pod.spread.iter().filter(|c| !c.hard).cloned().collect()
@@ -182,64 +190,72 @@ pub fn pre_score<'a>(
     if constraints.is_empty() {
         return None;
     }
+    let indexes: Vec<Rc<TopologyIndex>> = constraints
+        .iter()
+        .map(|c| cluster.topology(&c.topology_key))
+        .collect();
+    let keys: &[Rc<TopologyIndex>] = if own { &indexes } else { &[] };
     let mut ignored = HashSet::new();
-    let mut counts: Vec<HashMap<&'a str, i64>> = vec![HashMap::new(); constraints.len()];
+    // Domains come from the feasible nodes; the hostname constraint counts per node instead.
+    let mut present: Vec<Vec<bool>> = indexes
+        .iter()
+        .map(|ix| vec![false; ix.domains.len()])
+        .collect();
     for &i in feasible {
-        let node = &cluster.nodes[i];
-        if own && !has_all_keys(node, &constraints) {
+        if keys.iter().any(|k| k.domain_of[i].is_none()) {
             ignored.insert(i);
             continue;
         }
-        for (c, count) in constraints.iter().zip(counts.iter_mut()) {
+        for ((c, ix), p) in constraints.iter().zip(&indexes).zip(present.iter_mut()) {
             if c.topology_key != HOSTNAME
-                && let Some(v) = node.labels.get(&c.topology_key)
+                && let Some(d) = ix.domain_of[i]
             {
-                count.entry(v.as_str()).or_insert(0);
+                p[d as usize] = true;
             }
         }
     }
     let weights = constraints
         .iter()
-        .zip(&counts)
-        .map(|(c, count)| {
+        .zip(&present)
+        .map(|(c, p)| {
             let size = if c.topology_key == HOSTNAME {
                 feasible.len() - ignored.len()
             } else {
-                count.len()
+                p.iter().filter(|x| **x).count()
             };
             ((size + 2) as f64).ln()
         })
         .collect();
-    let keys: &[SpreadConstraint] = if own { &constraints } else { &[] };
-    let counts = count_domains(cluster, pod, &constraints, keys, Some(&counts));
+    let counted = count(cluster, pod, &constraints, keys, Some(present));
     Some(ScoreState {
         constraints,
         ignored,
         weights,
-        counts,
+        counted,
     })
 }
 
 /// Raw score of node `i`: lower means a better spread.
-pub fn score(state: &ScoreState<'_>, cluster: &Cluster, pod: &PodInfo, i: usize) -> i64 {
+pub fn score(state: &ScoreState, cluster: &Cluster, pod: &PodInfo, i: usize) -> i64 {
     if state.ignored.contains(&i) {
         return 0;
     }
-    let node = &cluster.nodes[i];
     let mut s = 0.0;
-    for ((c, count), w) in state
+    for ((c, k), w) in state
         .constraints
         .iter()
-        .zip(&state.counts)
+        .zip(&state.counted)
         .zip(&state.weights)
     {
-        let Some(v) = node.labels.get(&c.topology_key) else {
+        let Some(d) = k.index.domain_of[i] else {
             continue;
         };
         let cnt = if c.topology_key == HOSTNAME {
-            matching(cluster, node, &c.selector, &pod.namespace)
+            cluster
+                .matching_per_node(&pod.namespace, &c.selector)
+                .borrow()[i]
         } else {
-            count.get(v.as_str()).copied().unwrap_or(0)
+            k.counts[d as usize]
         };
         s += cnt as f64 * w + (c.max_skew - 1) as f64;
     }
@@ -247,7 +263,7 @@ pub fn score(state: &ScoreState<'_>, cluster: &Cluster, pod: &PodInfo, i: usize)
 }
 
 /// NormalizeScore: fewer matching pods scores higher; ignored nodes score 0.
-pub fn normalize(state: &ScoreState<'_>, nodes: &[usize], scores: &mut [i64]) {
+pub fn normalize(state: &ScoreState, nodes: &[usize], scores: &mut [i64]) {
     let live: Vec<i64> = nodes
         .iter()
         .zip(scores.iter())
