@@ -899,10 +899,11 @@ impl Cluster {
             .push((self.pods.len(), node));
         if !pod.terminating {
             for ((ns, sel), counts) in self.selector_counts.borrow().iter() {
-                if *ns == pod.namespace && sel.matches(&pod.labels) {
-                    if let Some(c) = counts.borrow_mut().get_mut(node) {
-                        *c += 1;
-                    }
+                if *ns == pod.namespace
+                    && sel.matches(&pod.labels)
+                    && let Some(c) = counts.borrow_mut().get_mut(node)
+                {
+                    *c += 1;
                 }
             }
         }
