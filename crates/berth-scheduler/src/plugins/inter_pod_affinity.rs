@@ -94,8 +94,47 @@ pub fn pre_filter(cluster: &Cluster, pod: &PodInfo) -> Option<FilterState> {
             }
         }
     }
-    if !a.required.is_empty() || !a.required_anti.is_empty() {
-        for (i, n) in candidates(cluster, pod, a.required.iter().chain(&a.required_anti)) {
+    // The incoming pod's anti-affinity: per-node counts of matching pods, summed by domain,
+    // when every term names its namespaces (no namespace selector). (Those counts leave out
+    // terminating pods, which upstream still counts for a moment; the difference lasts only
+    // as long as a deletion.)
+    let counted = a
+        .required_anti
+        .iter()
+        .all(|t| t.namespace_selector.is_none() && t.selector.is_some());
+    if counted {
+        for t in &a.required_anti {
+            let Some(sel) = &t.selector else { continue };
+            let index = cluster.topology(&t.topology_key);
+            let mut per_domain = vec![0i64; index.domains.len()];
+            let namespaces = if t.namespaces.is_empty() {
+                vec![pod.namespace.clone()]
+            } else {
+                t.namespaces.clone()
+            };
+            for ns in namespaces {
+                let counts = cluster.matching_per_node(&ns, sel);
+                for (ni, &k) in counts.borrow().iter().enumerate() {
+                    if let (true, Some(d)) = (k > 0, index.domain_of[ni]) {
+                        per_domain[d as usize] += k;
+                    }
+                }
+            }
+            for (d, &k) in per_domain.iter().enumerate() {
+                if k > 0 {
+                    *st.anti
+                        .entry(t.topology_key.clone())
+                        .or_default()
+                        .entry(index.domains[d].clone())
+                        .or_insert(0) += k;
+                }
+            }
+        }
+    }
+    let walk_anti = !counted && !a.required_anti.is_empty();
+    if !a.required.is_empty() || walk_anti {
+        let anti: &[crate::model::AffinityTerm] = if walk_anti { &a.required_anti } else { &[] };
+        for (i, n) in candidates(cluster, pod, a.required.iter().chain(anti)) {
             let (e, node) = (&cluster.pods[i], &cluster.nodes[n]);
             if !a.required.is_empty()
                 && a.required
@@ -106,7 +145,7 @@ pub fn pre_filter(cluster: &Cluster, pod: &PodInfo) -> Option<FilterState> {
                     bump(&mut st.affinity, node, &t.topology_key, 1);
                 }
             }
-            for t in &a.required_anti {
+            for t in anti {
                 if t.matches(&pod.namespace, e, &cluster.namespaces) {
                     bump(&mut st.anti, node, &t.topology_key, 1);
                 }
