@@ -34,6 +34,9 @@ pub struct ExplainArgs {
     /// BalancedAllocation formula: today's, the legacy 0–10 one, or upstream master's.
     #[arg(long, value_enum, default_value_t = Balanced::Current)]
     balanced: Balanced,
+    /// A KubeSchedulerConfiguration whose profile to use instead of the default one.
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// Seed for breaking ties between equally scored nodes.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -53,6 +56,21 @@ enum Balanced {
     Current,
     Legacy,
     Improvement,
+}
+
+/// The profile of a KubeSchedulerConfiguration file, or the default profile.
+pub fn profile(config: Option<&PathBuf>) -> Result<Profile> {
+    let Some(path) = config else {
+        return Ok(Profile::default());
+    };
+    let objects = load(std::slice::from_ref(path))?;
+    let o = objects
+        .first()
+        .with_context(|| format!("{}: no KubeSchedulerConfiguration", path.display()))?;
+    berth_scheduler::profile_from_config(&o.node).map_err(|e| {
+        let at = o.node.pos_of(&berth_manifest::FieldPath::parse(&e.path));
+        anyhow::anyhow!("{}:{}:{}: {e}", path.display(), at.line, at.col)
+    })
 }
 
 /// Reads every object of the named inputs; the first unreadable document is an error.
@@ -112,12 +130,15 @@ pub fn explain(args: &ExplainArgs) -> Result<Outcome> {
         bail!("--node {n}: no such node in the snapshot");
     }
     let profile = Profile {
+        ..profile(args.config.as_ref())?
+    };
+    let profile = Profile {
         balanced: match args.balanced {
             Balanced::Current => Formula::Current,
             Balanced::Legacy => Formula::Legacy,
             Balanced::Improvement => Formula::Improvement,
         },
-        ..Profile::default()
+        ..profile
     };
     let decision = schedule(&cluster, &pod, &profile, &mut State::new(args.seed));
     match args.output {

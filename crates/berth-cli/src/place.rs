@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use berth_manifest::{Node, Object, Pos};
-use berth_scheduler::{Cluster, LabelSelector, PodInfo, Profile, State, schedule_quick};
+use berth_scheduler::{Cluster, LabelSelector, PodInfo, State, schedule_quick};
 use clap::{Args, ValueEnum};
 
 use crate::Outcome;
@@ -28,6 +28,9 @@ pub struct PlaceArgs {
     /// Node label naming the access switch, for the spread summary.
     #[arg(long, default_value = berth_model::DEFAULT_SWITCH_LABEL)]
     switch_label: String,
+    /// A KubeSchedulerConfiguration whose profile to use instead of the default one.
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// Seed for breaking ties between equally scored nodes.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -115,7 +118,7 @@ pub fn place(args: &PlaceArgs) -> Result<Outcome> {
             .push((template.namespace.clone(), sel));
     }
     let n = args.replicas.or(default_replicas).unwrap_or(1);
-    let profile = Profile::default();
+    let profile = crate::explain::profile(args.config.as_ref())?;
     let mut state = State::new(args.seed);
     let mut placed: Vec<(String, String)> = Vec::new();
     let mut failure = None;

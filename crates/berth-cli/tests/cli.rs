@@ -444,3 +444,44 @@ fn place_spreads_replicas_over_switches_and_hosts() {
         assert!(count.as_u64().is_some_and(|c| c <= 2), "{v:#}");
     }
 }
+
+#[test]
+fn explain_follows_a_kube_scheduler_configuration() {
+    // A bin-packing profile (MostAllocated) turns the choice to the fuller node.
+    let cfg = scratch(
+        "ksc.yaml",
+        "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- schedulerName: default-scheduler\n  pluginConfig:\n  - name: NodeResourcesFit\n    args: {scoringStrategy: {type: MostAllocated, resources: [{name: cpu, weight: 1}, {name: memory, weight: 1}]}}\n",
+    );
+    let args = [
+        "explain",
+        "--snapshot",
+        "snapshots/seed-001.json",
+        "--pod",
+        "recruit/pending-web",
+        "-o",
+        "json",
+    ];
+    let default: serde_json::Value =
+        serde_json::from_slice(&berth(&args, None).stdout).expect("json");
+    assert_eq!(default["selected"], "172.16.199.115");
+    let mut with_cfg = args.to_vec();
+    with_cfg.extend(["--config", cfg.to_str().expect("utf-8")]);
+    let packed: serde_json::Value =
+        serde_json::from_slice(&berth(&with_cfg, None).stdout).expect("json");
+    assert_eq!(packed["selected"], "172.16.199.73");
+    let bad = scratch(
+        "bad-ksc.yaml",
+        "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- plugins:\n    score:\n      enabled: [{name: Bogus}]\n",
+    );
+    let mut with_bad = args.to_vec();
+    with_bad.extend(["--config", bad.to_str().expect("utf-8")]);
+    let out = berth(&with_bad, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(
+            "bad-ksc.yaml:6:18: profiles[0].plugins.score.enabled[0].name: unknown plugin"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}

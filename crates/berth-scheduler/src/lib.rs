@@ -18,11 +18,13 @@
 //!
 //! Pure: no I/O, no clock; ties are broken by a seeded random source in [`State`].
 
+mod config;
 mod framework;
 mod model;
 pub mod plugins;
 mod resources;
 
+pub use config::{ConfigError, profile_from_config};
 pub use framework::{
     Decision, NodeResult, PluginScore, Profile, State, num_feasible_nodes_to_find, schedule,
     schedule_quick,
