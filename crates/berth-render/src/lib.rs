@@ -30,10 +30,12 @@ pub enum RenderError {
     #[error(transparent)]
     Resolve(#[from] ResolveError),
     /// The Application still has validation errors.
-    #[error("{app}: the spec has errors; run `berth validate` on it to see them")]
+    #[error("{app}: the spec has errors: {}", issues.iter().map(|i| format!("{}: {}", i.path, i.message)).collect::<Vec<_>>().join("; "))]
     Invalid {
         /// The Application.
         app: String,
+        /// Its errors, with field paths and fixes.
+        issues: Vec<berth_model::Issue>,
     },
     /// An object could not be turned into YAML or JSON.
     #[error("cannot serialize {what}: {message}")]
@@ -102,13 +104,15 @@ impl Manifest {
 /// `version` overrides the spec's version and the image tag. The Application must have
 /// passed validation ([`Application::validate`] with no errors).
 pub fn render(app: &Application, version: Option<&str>) -> Result<Vec<Manifest>, RenderError> {
-    if app
+    let issues: Vec<berth_model::Issue> = app
         .validate()
-        .iter()
-        .any(|i| i.severity == berth_model::Severity::Error)
-    {
+        .into_iter()
+        .filter(|i| i.severity == berth_model::Severity::Error)
+        .collect();
+    if !issues.is_empty() {
         return Err(RenderError::Invalid {
             app: app.metadata.name.clone().unwrap_or_default(),
+            issues,
         });
     }
     let r = app.resolved(version)?;
