@@ -211,6 +211,16 @@ pub fn profile_from_config(config: &Node) -> Result<Profile, ConfigError> {
         let args = pc.get("args");
         match name {
             node_resources_fit::NAME => {
+                for unmodelled in ["ignoredResources", "ignoredResourceGroups"] {
+                    if args.and_then(|a| a.get(unmodelled)).is_some() {
+                        return Err(err(
+                            &here.key("args").key(unmodelled),
+                            format!(
+                                "berth does not model `{unmodelled}` yet; remove it to compare with the default"
+                            ),
+                        ));
+                    }
+                }
                 if let Some(st) = args.and_then(|a| a.get("scoringStrategy")) {
                     let spath = here.key("args").key("scoringStrategy");
                     if let Some(r) = st.get("resources") {

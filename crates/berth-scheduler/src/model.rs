@@ -195,10 +195,13 @@ impl AffinityTerm {
         } else {
             self.namespaces.contains(&other.namespace)
                 || self.namespace_selector.as_ref().is_some_and(|s| {
-                    s.is_empty()
-                        || namespaces
-                            .get(&other.namespace)
-                            .is_some_and(|labels| s.matches(labels))
+                    // Every namespace carries `kubernetes.io/metadata.name`; assume it when
+                    // the snapshot holds no Namespace object.
+                    let implied = BTreeMap::from([(
+                        "kubernetes.io/metadata.name".to_string(),
+                        other.namespace.clone(),
+                    )]);
+                    s.is_empty() || s.matches(namespaces.get(&other.namespace).unwrap_or(&implied))
                 })
         };
         ns_ok && sel.matches(&other.labels)
@@ -394,7 +397,7 @@ impl NodeInfo {
                 .and_then(|a| a.get("pods"))
                 .and_then(Node::scalar_text)
                 .and_then(|p| berth_manifest::quantity::Quantity::parse(&p).ok())
-                .map_or(110, |q| q.units() as i64),
+                .map_or(0, |q| q.units() as i64),
             images: n
                 .path(&["status", "images"])
                 .map(Node::as_seq)
@@ -709,8 +712,9 @@ pub struct Cluster {
     topology: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<TopologyIndex>>>,
     /// Per-node counts of matching pods, per (namespace, selector), kept up to date by
     /// [`Cluster::bind`]: spreading then costs O(nodes) per cycle, not O(pods).
-    selector_counts:
-        std::cell::RefCell<std::collections::HashMap<(String, LabelSelector), SelectorCounts>>,
+    selector_counts: std::cell::RefCell<
+        std::collections::HashMap<(String, LabelSelector, bool), SelectorCounts>,
+    >,
 }
 
 impl Clone for Cluster {
@@ -836,7 +840,21 @@ impl Cluster {
 
     /// For each node, how many pods of namespace `ns` (not terminating) `selector` matches.
     pub fn matching_per_node(&self, ns: &str, selector: &LabelSelector) -> SelectorCounts {
-        let key = (ns.to_string(), selector.clone());
+        self.matching_counts(ns, selector, false)
+    }
+
+    /// Like [`Cluster::matching_per_node`], terminating pods included.
+    pub fn matching_per_node_all(&self, ns: &str, selector: &LabelSelector) -> SelectorCounts {
+        self.matching_counts(ns, selector, true)
+    }
+
+    fn matching_counts(
+        &self,
+        ns: &str,
+        selector: &LabelSelector,
+        terminating: bool,
+    ) -> SelectorCounts {
+        let key = (ns.to_string(), selector.clone(), terminating);
         if let Some(c) = self.selector_counts.borrow().get(&key)
             && c.borrow().len() == self.nodes.len()
         {
@@ -845,7 +863,7 @@ impl Cluster {
         let mut counts = vec![0i64; self.nodes.len()];
         for &(pi, ni) in self.namespace_pods.get(ns).map_or(&[][..], Vec::as_slice) {
             let p = &self.pods[pi];
-            if !p.terminating && selector.matches(&p.labels) {
+            if (terminating || !p.terminating) && selector.matches(&p.labels) {
                 counts[ni] += 1;
             }
         }
@@ -897,9 +915,10 @@ impl Cluster {
             .entry(pod.namespace.clone())
             .or_default()
             .push((self.pods.len(), node));
-        if !pod.terminating {
-            for ((ns, sel), counts) in self.selector_counts.borrow().iter() {
+        {
+            for ((ns, sel, with_terminating), counts) in self.selector_counts.borrow().iter() {
                 if *ns == pod.namespace
+                    && (*with_terminating || !pod.terminating)
                     && sel.matches(&pod.labels)
                     && let Some(c) = counts.borrow_mut().get_mut(node)
                 {

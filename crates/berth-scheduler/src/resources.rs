@@ -111,12 +111,34 @@ impl Resources {
 pub fn pod_requests(spec: &Node, non_zero: bool) -> Resources {
     let container = |c: &Node| {
         let requests = c.path(&["resources", "requests"]);
-        let mut r = Resources::from_list(requests);
+        let limits = c.path(&["resources", "limits"]);
+        // The API server defaults a missing request to the limit (pods from a snapshot already
+        // carry it; a pod file may not).
+        let stated = |name: &str| {
+            requests.and_then(|q| q.get(name)).is_some()
+                || limits.and_then(|q| q.get(name)).is_some()
+        };
+        let mut r = Resources::from_list(limits);
+        let explicit = Resources::from_list(requests);
+        r.milli_cpu = if requests.and_then(|q| q.get("cpu")).is_some() {
+            explicit.milli_cpu
+        } else {
+            r.milli_cpu
+        };
+        r.memory = if requests.and_then(|q| q.get("memory")).is_some() {
+            explicit.memory
+        } else {
+            r.memory
+        };
+        if requests.and_then(|q| q.get("ephemeral-storage")).is_some() {
+            r.ephemeral_storage = explicit.ephemeral_storage;
+        }
+        r.scalars.extend(explicit.scalars);
         if non_zero {
-            if requests.and_then(|q| q.get("cpu")).is_none() {
+            if !stated("cpu") {
                 r.milli_cpu = DEFAULT_MILLI_CPU_REQUEST;
             }
-            if requests.and_then(|q| q.get("memory")).is_none() {
+            if !stated("memory") {
                 r.memory = DEFAULT_MEMORY_REQUEST;
             }
         }
@@ -144,6 +166,15 @@ pub fn pod_requests(spec: &Node, non_zero: bool) -> Resources {
         }
     }
     regular.max_with(&init_max);
+    // PodLevelResources (on by default): pod-level cpu/memory requests replace the sum.
+    let pod_level = spec.path(&["resources", "requests"]);
+    let stated = Resources::from_list(pod_level);
+    if pod_level.and_then(|q| q.get("cpu")).is_some() {
+        regular.milli_cpu = stated.milli_cpu;
+    }
+    if pod_level.and_then(|q| q.get("memory")).is_some() {
+        regular.memory = stated.memory;
+    }
     regular.add(&Resources::from_list(spec.get("overhead")));
     regular
 }
@@ -182,6 +213,19 @@ overhead: {cpu: 10m}
         assert_eq!(r.milli_cpu, 2010);
         // memory: running 1Gi+64Mi; init max(512Mi, 2Gi+64Mi) = 2Gi+64Mi.
         assert_eq!(r.memory, (2 << 30) + (64 << 20));
+    }
+
+    #[test]
+    fn limits_stand_in_for_requests_and_pod_level_requests_win() {
+        // API defaulting: a container with only limits requests its limits.
+        let s = spec("containers:\n- resources: {limits: {cpu: '1', memory: 1Gi}}\n");
+        let r = pod_requests(&s, false);
+        assert_eq!((r.milli_cpu, r.memory), (1000, 1 << 30));
+        // PodLevelResources: spec.resources.requests replaces the containers' sum.
+        let s = spec(
+            "resources: {requests: {cpu: '20'}}\ncontainers:\n- resources: {requests: {cpu: 100m}}\n",
+        );
+        assert_eq!(pod_requests(&s, false).milli_cpu, 20_000);
     }
 
     #[test]

@@ -204,3 +204,42 @@ fn anti_affinity_from_other_namespaces_is_honoured() {
         ["node(s) didn't satisfy existing pods anti-affinity rules"]
     );
 }
+
+#[test]
+fn the_self_affinity_exception_still_needs_the_topology_key() {
+    // interpodaffinity/filtering.go satisfyPodAffinity: a node without the term's key fails
+    // before the first-pod exception is considered.
+    let bare = node("x1", "a").replace(", topology.kubernetes.io/zone: a", "");
+    let incoming = pod(
+        "w",
+        "''",
+        "{app: web}",
+        "  affinity:\n    podAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - {topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: web}}}\n",
+    );
+    let d = run(&[bare, node("a1", "a")], &incoming);
+    assert_eq!(
+        reasons(&d, "x1"),
+        ["node(s) didn't match pod affinity rules"]
+    );
+    assert_eq!(d.selected.as_deref(), Some("a1"));
+}
+
+#[test]
+fn terminating_pods_still_repel_by_anti_affinity() {
+    // Upstream counts every pod on the node, terminating ones included.
+    let dying = pod("old", "a1", "{app: web}", "").replace(
+        "  namespace: shop\n",
+        "  namespace: shop\n  deletionTimestamp: '2026-11-24T00:00:00Z'\n",
+    );
+    let incoming = pod(
+        "w",
+        "''",
+        "{app: web}",
+        "  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: web}}}\n",
+    );
+    let d = run(&[node("a1", "a"), node("a2", "a"), dying], &incoming);
+    assert_eq!(
+        reasons(&d, "a1"),
+        ["node(s) didn't match pod anti-affinity rules"]
+    );
+}

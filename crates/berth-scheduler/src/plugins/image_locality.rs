@@ -17,10 +17,10 @@ pub const MAX_CONTAINER_THRESHOLD: i64 = 1000 * MB;
 pub fn image_spread(nodes: &[NodeInfo]) -> HashMap<String, usize> {
     let mut m: HashMap<String, usize> = HashMap::new();
     for n in nodes {
-        for img in &n.images {
-            for name in &img.names {
-                *m.entry(name.clone()).or_default() += 1;
-            }
+        let names: std::collections::BTreeSet<&String> =
+            n.images.iter().flat_map(|i| i.names.iter()).collect();
+        for name in names {
+            *m.entry(name.clone()).or_default() += 1;
         }
     }
     m

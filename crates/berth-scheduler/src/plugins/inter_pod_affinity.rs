@@ -95,9 +95,7 @@ pub fn pre_filter(cluster: &Cluster, pod: &PodInfo) -> Option<FilterState> {
         }
     }
     // The incoming pod's anti-affinity: per-node counts of matching pods, summed by domain,
-    // when every term names its namespaces (no namespace selector). (Those counts leave out
-    // terminating pods, which upstream still counts for a moment; the difference lasts only
-    // as long as a deletion.)
+    // when every term names its namespaces (no namespace selector).
     let counted = a
         .required_anti
         .iter()
@@ -107,13 +105,16 @@ pub fn pre_filter(cluster: &Cluster, pod: &PodInfo) -> Option<FilterState> {
             let Some(sel) = &t.selector else { continue };
             let index = cluster.topology(&t.topology_key);
             let mut per_domain = vec![0i64; index.domains.len()];
-            let namespaces = if t.namespaces.is_empty() {
+            let mut namespaces = if t.namespaces.is_empty() {
                 vec![pod.namespace.clone()]
             } else {
                 t.namespaces.clone()
             };
+            namespaces.sort();
+            namespaces.dedup();
             for ns in namespaces {
-                let counts = cluster.matching_per_node(&ns, sel);
+                // Anti-affinity counts terminating pods too (they are still on the node).
+                let counts = cluster.matching_per_node_all(&ns, sel);
                 for (ni, &k) in counts.borrow().iter().enumerate() {
                     if let (true, Some(d)) = (k > 0, index.domain_of[ni]) {
                         per_domain[d as usize] += k;
@@ -166,11 +167,17 @@ pub fn pre_filter(cluster: &Cluster, pod: &PodInfo) -> Option<FilterState> {
 pub fn filter(st: &FilterState, pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
     let at = |map: &Counts, key: &str| get(map, node, key);
     let a = &pod.affinity;
-    let affinity_ok = a.required.iter().all(|t| {
-        node.labels.contains_key(&t.topology_key) && at(&st.affinity, &t.topology_key) > 0
-    });
-    // The first pod of a group that is affine to itself may go anywhere.
-    if !(affinity_ok || st.affinity.is_empty() && st.self_affine) {
+    let has_keys = a
+        .required
+        .iter()
+        .all(|t| node.labels.contains_key(&t.topology_key));
+    let affinity_ok = a
+        .required
+        .iter()
+        .all(|t| at(&st.affinity, &t.topology_key) > 0);
+    // The first pod of a group that is affine to itself may go to any node that has the
+    // terms' topology keys.
+    if !(has_keys && (affinity_ok || st.affinity.is_empty() && st.self_affine)) {
         return Err(vec![REASON_AFFINITY.into()]);
     }
     if a.required_anti
@@ -238,10 +245,11 @@ pub fn score(st: &Counts, node: &NodeInfo) -> i64 {
     st.keys().map(|k| get(st, node, k)).sum()
 }
 
-/// NormalizeScore: min-max with 0 always inside the range.
+/// NormalizeScore: min-max over the scored nodes (upstream starts from the extreme
+/// integers, so equal scores all become 0).
 pub fn normalize(scores: &mut [i64]) {
-    let max = scores.iter().copied().max().unwrap_or(0).max(0);
-    let min = scores.iter().copied().min().unwrap_or(0).min(0);
+    let max = scores.iter().copied().max().unwrap_or(0);
+    let min = scores.iter().copied().min().unwrap_or(0);
     for s in scores.iter_mut() {
         *s = if max == min {
             0
@@ -256,13 +264,19 @@ mod tests {
     use super::normalize;
 
     #[test]
-    fn normalization_keeps_zero_inside_the_range() {
-        // interpodaffinity/scoring.go NormalizeScore: {5,10,0} -> {50,100,0}; {-4,0,4} -> {0,50,100}.
-        let mut a = [5, 10, 0];
-        normalize(&mut a);
-        assert_eq!(a, [50, 100, 0]);
-        let mut b = [-4, 0, 4];
-        normalize(&mut b);
-        assert_eq!(b, [0, 50, 100]);
+    fn normalization_is_min_max_over_the_scored_nodes() {
+        // interpodaffinity/scoring.go NormalizeScore: min and max start at the extreme
+        // integers, so the smallest score always becomes 0.
+        for (input, want) in [
+            (vec![5, 10, 0], vec![50, 100, 0]),
+            (vec![-4, 0, 4], vec![0, 50, 100]),
+            (vec![5, 10], vec![0, 100]),
+            (vec![-10, -5], vec![0, 100]),
+            (vec![5, 5], vec![0, 0]),
+        ] {
+            let mut s = input.clone();
+            normalize(&mut s);
+            assert_eq!(s, want, "{input:?}");
+        }
     }
 }
