@@ -112,10 +112,15 @@ pub fn place(args: &PlaceArgs) -> Result<Outcome> {
     let (object, default_replicas, sel) = workload(&args.workload)?;
     let template = PodInfo::from_object(&object);
     // Its ReplicaSet selects the replicas: the source of the default spreading constraints.
-    if let Some(sel) = sel {
+    if let (Some(selector), Some((kind, name))) = (sel, template.owner.clone()) {
         cluster
             .owner_selectors
-            .push((template.namespace.clone(), sel));
+            .push(berth_scheduler::OwnerSelector {
+                namespace: template.namespace.clone(),
+                kind,
+                name,
+                selector,
+            });
     }
     let n = args.replicas.or(default_replicas).unwrap_or(1);
     let profile = crate::explain::profile(args.config.as_ref())?;

@@ -30,7 +30,7 @@ pub use framework::{
     schedule_quick,
 };
 pub use model::{
-    AffinityTerm, Cluster, HostPort, LabelSelector, NodeImage, NodeInfo, PodAffinity, PodInfo,
-    Requirement, SpreadConstraint, Taint, Term, Toleration, normalized_image,
+    AffinityTerm, Cluster, HostPort, LabelSelector, NodeImage, NodeInfo, OwnerSelector,
+    PodAffinity, PodInfo, Requirement, SpreadConstraint, Taint, Term, Toleration, normalized_image,
 };
 pub use resources::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, Resources, pod_requests};

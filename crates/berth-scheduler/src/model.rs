@@ -313,6 +313,8 @@ pub struct PodInfo {
     pub affinity: PodAffinity,
     /// Being deleted (`metadata.deletionTimestamp` set): not counted by spreading.
     pub terminating: bool,
+    /// Its controller (`ownerReferences` with `controller: true`): kind and name.
+    pub owner: Option<(String, String)>,
 }
 
 fn string_map(node: Option<&Node>) -> BTreeMap<String, String> {
@@ -458,6 +460,7 @@ impl PodInfo {
             spread: Vec::new(),
             affinity: PodAffinity::default(),
             terminating: false,
+            owner: None,
         }
     }
 
@@ -618,6 +621,19 @@ impl PodInfo {
             terminating: meta
                 .and_then(|m| m.get("deletionTimestamp"))
                 .is_some_and(|d| !d.is_null()),
+            owner: match o.kind() {
+                // A workload's replicas are owned by its ReplicaSet (for a Deployment, named
+                // after it with a hash; the caller registers the selector under this name).
+                "Deployment" | "ReplicaSet" => Some(("ReplicaSet".into(), o.name().into())),
+                "StatefulSet" | "ReplicationController" => Some((o.kind().into(), o.name().into())),
+                _ => meta
+                    .and_then(|m| m.get("ownerReferences"))
+                    .map(Node::as_seq)
+                    .unwrap_or_default()
+                    .iter()
+                    .find(|r| r.get("controller").and_then(Node::as_bool) == Some(true))
+                    .map(|r| (text(r.get("kind")), text(r.get("name")))),
+            },
             labels,
         }
     }
@@ -684,6 +700,19 @@ pub struct TopologyIndex {
     pub domains: Vec<String>,
 }
 
+/// The selector of a Service or a pod controller, for default spreading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerSelector {
+    /// Namespace.
+    pub namespace: String,
+    /// `Service`, `ReplicaSet`, `StatefulSet` or `ReplicationController`.
+    pub kind: String,
+    /// Object name.
+    pub name: String,
+    /// Its selector.
+    pub selector: LabelSelector,
+}
+
 /// Per-node counts of the pods of one namespace that one selector matches.
 type SelectorCounts = std::rc::Rc<std::cell::RefCell<Vec<i64>>>;
 
@@ -698,7 +727,7 @@ pub struct Cluster {
     pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
     /// Selectors of Services, ReplicaSets, StatefulSets and ReplicationControllers, by
     /// namespace: the source of the system default spreading constraints.
-    pub owner_selectors: Vec<(String, LabelSelector)>,
+    pub owner_selectors: Vec<OwnerSelector>,
     /// How many nodes hold each image (ImageLocality's spread factor).
     pub image_nodes: std::collections::HashMap<String, usize>,
     /// Bound pods with pod (anti-)affinity terms, with their node, by the namespace their
@@ -763,27 +792,27 @@ impl Cluster {
             owner_selectors: objects
                 .iter()
                 .filter_map(|o| {
-                    let ns = o.namespace().unwrap_or("default").to_string();
-                    match o.kind() {
+                    let selector = match o.kind() {
                         "Service" | "ReplicationController" => o
                             .node
                             .path(&["spec", "selector"])
                             .filter(|s| s.as_map().is_some_and(|m| !m.is_empty()))
-                            .map(|s| {
-                                (
-                                    ns,
-                                    LabelSelector {
-                                        match_labels: string_map(Some(s)),
-                                        match_expressions: vec![],
-                                    },
-                                )
+                            .map(|s| LabelSelector {
+                                match_labels: string_map(Some(s)),
+                                match_expressions: vec![],
                             }),
                         "ReplicaSet" | "StatefulSet" => o
                             .node
                             .path(&["spec", "selector"])
-                            .map(|s| (ns, LabelSelector::from_node(s))),
+                            .map(LabelSelector::from_node),
                         _ => None,
-                    }
+                    }?;
+                    Some(OwnerSelector {
+                        namespace: o.namespace().unwrap_or("default").to_string(),
+                        kind: o.kind().to_string(),
+                        name: o.name().to_string(),
+                        selector,
+                    })
                 })
                 .collect(),
         };
@@ -946,8 +975,19 @@ impl Cluster {
     pub fn default_spread_selector(&self, pod: &PodInfo) -> Option<LabelSelector> {
         let mut union = LabelSelector::default();
         let mut any = false;
-        for (ns, sel) in &self.owner_selectors {
-            if *ns == pod.namespace && !sel.is_empty() && sel.matches(&pod.labels) {
+        for o in &self.owner_selectors {
+            // Services that select the pod, and the pod's own controller
+            // (`helper/spread.go` DefaultSelector).
+            let relevant = o.namespace == pod.namespace
+                && match o.kind.as_str() {
+                    "Service" => o.selector.matches(&pod.labels),
+                    _ => pod
+                        .owner
+                        .as_ref()
+                        .is_some_and(|(k, n)| *k == o.kind && *n == o.name),
+                };
+            let sel = &o.selector;
+            if relevant && !sel.is_empty() {
                 any = true;
                 union.match_labels.extend(sel.match_labels.clone());
                 union

@@ -243,3 +243,30 @@ fn terminating_pods_still_repel_by_anti_affinity() {
         ["node(s) didn't match pod anti-affinity rules"]
     );
 }
+
+#[test]
+fn pods_of_a_replicaset_spread_by_default_over_hosts() {
+    // helper/spread.go DefaultSelector: the pod's controller's selector; with no constraints
+    // of its own the pod gets the system defaults (hostname maxSkew 3, zone maxSkew 5).
+    let owned = |name: &str, node_name: &str| {
+        pod(name, node_name, "{app: web}", "").replace(
+            "  namespace: shop\n",
+            "  namespace: shop\n  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-7d9, uid: u1, controller: true}]\n",
+        )
+    };
+    let rs = "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: web-7d9, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n".to_string();
+    let docs = vec![
+        node("a1", "a"),
+        node("a2", "a"),
+        rs,
+        owned("w1", "a1"),
+        owned("w2", "a1"),
+    ];
+    let d = run(&docs, &owned("w3", "''"));
+    assert!(!d.skipped.contains(&"PodTopologySpread"), "{:?}", d.skipped);
+    assert!(
+        normalized(&d, "a2", "PodTopologySpread") > normalized(&d, "a1", "PodTopologySpread"),
+        "the host without replicas scores higher"
+    );
+    assert_eq!(d.selected.as_deref(), Some("a2"));
+}
