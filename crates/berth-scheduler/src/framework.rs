@@ -153,6 +153,31 @@ pub fn num_feasible_nodes_to_find(percentage: i64, n: usize) -> usize {
     ((n as i64 * pct / 100) as usize).max(100)
 }
 
+/// Upstream's reason for nodes a PreFilter result leaves out.
+pub const PREFILTER_REASON: &str = "node(s) didn't satisfy plugin(s) [NodeAffinity]";
+
+/// The node names a pod's required node affinity pins, when every term pins some.
+fn node_name_subset(pod: &PodInfo) -> Option<std::collections::HashSet<String>> {
+    let terms = pod.required_terms.as_ref()?;
+    let mut union = std::collections::HashSet::new();
+    for t in terms {
+        let mut names: Option<std::collections::HashSet<String>> = None;
+        for r in t
+            .match_fields
+            .iter()
+            .filter(|r| r.key == "metadata.name" && r.operator == "In")
+        {
+            let these: std::collections::HashSet<String> = r.values.iter().cloned().collect();
+            names = Some(match names {
+                None => these,
+                Some(prev) => prev.intersection(&these).cloned().collect(),
+            });
+        }
+        union.extend(names?);
+    }
+    Some(union)
+}
+
 /// What PreFilter computed once for the cycle.
 struct PreFiltered {
     spread: Option<pod_topology_spread::FilterState>,
@@ -216,7 +241,22 @@ fn cycle(
     explain_all: bool,
 ) -> Decision {
     let n = cluster.nodes.len();
-    let want = num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, n);
+    // NodeAffinity's PreFilter: terms that all pin `metadata.name` narrow the search to
+    // those nodes (names intersected within a term, united across terms); the others are
+    // not evaluated (`schedule_one.go` findNodesThatFitPod, PreFilterResult).
+    let subset = if profile.filters.contains(&node_affinity::NAME) {
+        node_name_subset(pod)
+    } else {
+        None
+    };
+    let candidates = subset.as_ref().map_or(n, |s| {
+        cluster
+            .nodes
+            .iter()
+            .filter(|nd| s.contains(&*nd.name))
+            .count()
+    });
+    let want = num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, candidates);
     let start = if n == 0 { 0 } else { state.next_start % n };
     let pre = PreFiltered {
         spread: profile
@@ -249,6 +289,13 @@ fn cycle(
             total: 0,
             rank: None,
         };
+        if subset.as_ref().is_some_and(|s| !s.contains(&*node.name)) {
+            r.feasible = false;
+            r.reasons = vec![PREFILTER_REASON.into()];
+            r.failed_plugin = Some(node_affinity::NAME);
+            results.push(r);
+            continue;
+        }
         for f in &profile.filters {
             if let Err(reasons) = run_filter(&pre, f, pod, i, node) {
                 r.feasible = false;

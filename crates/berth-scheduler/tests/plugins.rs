@@ -270,3 +270,22 @@ fn pods_of_a_replicaset_spread_by_default_over_hosts() {
     );
     assert_eq!(d.selected.as_deref(), Some("a2"));
 }
+
+#[test]
+fn a_daemonset_pod_pinned_by_name_reports_the_prefilter_reason_elsewhere() {
+    // The DaemonSet controller pins each pod with matchFields metadata.name; NodeAffinity's
+    // PreFilter narrows the search, and kube-scheduler reports the other nodes as
+    // "node(s) didn't satisfy plugin(s) [NodeAffinity]".
+    let incoming = pod(
+        "ds",
+        "''",
+        "{app: agent}",
+        "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchFields: [{key: metadata.name, operator: In, values: [a2]}]\n",
+    );
+    let d = run(&[node("a1", "a"), node("a2", "a")], &incoming);
+    assert_eq!(
+        reasons(&d, "a1"),
+        ["node(s) didn't satisfy plugin(s) [NodeAffinity]"]
+    );
+    assert_eq!(d.selected.as_deref(), Some("a2"));
+}
