@@ -12,12 +12,28 @@ use clap::{Args, ValueEnum};
 use crate::Outcome;
 use crate::inputs::read_inputs;
 
+/// Arguments `berth explain` and `berth place` share: the cluster, the profile, ties, output.
+#[derive(Args)]
+pub struct SchedulerArgs {
+    /// `kubectl get nodes,pods -A -o json` output (repeat for several files).
+    #[arg(long, required = true)]
+    pub snapshot: Vec<PathBuf>,
+    /// A KubeSchedulerConfiguration whose profile to use instead of the default one.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Seed for breaking ties between equally scored nodes.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
 /// Arguments of `berth explain`.
 #[derive(Args)]
 pub struct ExplainArgs {
-    /// `kubectl get nodes,pods -A -o json` output (repeat for several files).
-    #[arg(long, required = true)]
-    snapshot: Vec<PathBuf>,
+    #[command(flatten)]
+    common: SchedulerArgs,
     /// A pod of the snapshot, as NAMESPACE/NAME: explained as if it were being scheduled now.
     #[arg(
         long,
@@ -34,20 +50,14 @@ pub struct ExplainArgs {
     /// BalancedAllocation formula: today's, the legacy 0–10 one, or upstream master's.
     #[arg(long, value_enum, default_value_t = Balanced::Current)]
     balanced: Balanced,
-    /// A KubeSchedulerConfiguration whose profile to use instead of the default one.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Seed for breaking ties between equally scored nodes.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = Format::Table)]
-    output: Format,
 }
 
+/// Table or JSON.
 #[derive(Clone, Copy, ValueEnum)]
-enum Format {
+pub enum Format {
+    /// Aligned text.
     Table,
+    /// JSON.
     Json,
 }
 
@@ -88,7 +98,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Object>> {
 
 /// Explains one scheduling decision.
 pub fn explain(args: &ExplainArgs) -> Result<Outcome> {
-    let mut objects = load(&args.snapshot)?;
+    let mut objects = load(&args.common.snapshot)?;
     let pod = match (&args.pod, &args.pod_file) {
         (Some(id), _) => {
             let (ns, name) = id
@@ -130,7 +140,7 @@ pub fn explain(args: &ExplainArgs) -> Result<Outcome> {
         bail!("--node {n}: no such node in the snapshot");
     }
     let profile = Profile {
-        ..profile(args.config.as_ref())?
+        ..profile(args.common.config.as_ref())?
     };
     let profile = Profile {
         balanced: match args.balanced {
@@ -140,8 +150,8 @@ pub fn explain(args: &ExplainArgs) -> Result<Outcome> {
         },
         ..profile
     };
-    let decision = schedule(&cluster, &pod, &profile, &mut State::new(args.seed));
-    match args.output {
+    let decision = schedule(&cluster, &pod, &profile, &mut State::new(args.common.seed));
+    match args.common.output {
         Format::Json => println!(
             "{}",
             serde_json::to_string_pretty(&json(&pod, &decision, args.node.as_deref()))?

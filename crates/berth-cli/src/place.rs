@@ -7,17 +7,16 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use berth_manifest::{Node, Object, Pos};
 use berth_scheduler::{Cluster, LabelSelector, PodInfo, State, schedule_quick};
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use crate::Outcome;
-use crate::explain::load;
+use crate::explain::{Format, SchedulerArgs, load};
 
 /// Arguments of `berth place`.
 #[derive(Args)]
 pub struct PlaceArgs {
-    /// `kubectl get nodes,pods -A -o json` output (repeat for several files).
-    #[arg(long, required = true)]
-    snapshot: Vec<PathBuf>,
+    #[command(flatten)]
+    common: SchedulerArgs,
     /// A Deployment, StatefulSet, ReplicaSet, Pod, or a berth Application.
     #[arg(long)]
     workload: PathBuf,
@@ -28,21 +27,6 @@ pub struct PlaceArgs {
     /// Node label naming the access switch, for the spread summary.
     #[arg(long, default_value = berth_model::DEFAULT_SWITCH_LABEL)]
     switch_label: String,
-    /// A KubeSchedulerConfiguration whose profile to use instead of the default one.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Seed for breaking ties between equally scored nodes.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Output format.
-    #[arg(short, long, value_enum, default_value_t = Format::Table)]
-    output: Format,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Table,
-    Json,
 }
 
 /// The workload's pod template as an object, its replica count and its selector.
@@ -105,7 +89,7 @@ fn selector(o: &Object) -> Option<LabelSelector> {
 
 /// Places the replicas and reports where they went.
 pub fn place(args: &PlaceArgs) -> Result<Outcome> {
-    let mut cluster = Cluster::from_objects(&load(&args.snapshot)?);
+    let mut cluster = Cluster::from_objects(&load(&args.common.snapshot)?);
     if cluster.nodes.is_empty() {
         bail!("the snapshot has no Node objects: use `kubectl get nodes,pods -A -o json`");
     }
@@ -123,8 +107,8 @@ pub fn place(args: &PlaceArgs) -> Result<Outcome> {
             });
     }
     let n = args.replicas.or(default_replicas).unwrap_or(1);
-    let profile = crate::explain::profile(args.config.as_ref())?;
-    let mut state = State::new(args.seed);
+    let profile = crate::explain::profile(args.common.config.as_ref())?;
+    let mut state = State::new(args.common.seed);
     let mut placed: Vec<(String, String)> = Vec::new();
     let mut failure = None;
     for i in 0..n {
@@ -173,7 +157,7 @@ pub fn place(args: &PlaceArgs) -> Result<Outcome> {
             )
         })
         .collect();
-    match args.output {
+    match args.common.output {
         Format::Json => {
             let v = serde_json::json!({
                 "workload": {"kind": object.kind(), "namespace": template.namespace, "name": object.name()},

@@ -10,10 +10,7 @@
 use berth_manifest::{FieldPath, Node};
 
 use crate::framework::Profile;
-use crate::plugins::{
-    balanced_allocation, image_locality, inter_pod_affinity, node_affinity, node_name, node_ports,
-    node_resources_fit, node_unschedulable, pod_topology_spread, taint_toleration,
-};
+use crate::plugins::{balanced_allocation, node_resources_fit};
 
 /// A problem in a scheduler configuration: where, and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,25 +22,18 @@ pub struct ConfigError {
     pub message: String,
 }
 
-const FILTERS: [&str; 8] = [
-    node_unschedulable::NAME,
-    node_name::NAME,
-    taint_toleration::NAME,
-    node_affinity::NAME,
-    node_ports::NAME,
-    node_resources_fit::NAME,
-    pod_topology_spread::NAME,
-    inter_pod_affinity::NAME,
-];
-const SCORES: [&str; 7] = [
-    taint_toleration::NAME,
-    node_affinity::NAME,
-    node_resources_fit::NAME,
-    pod_topology_spread::NAME,
-    inter_pod_affinity::NAME,
-    balanced_allocation::NAME,
-    image_locality::NAME,
-];
+use crate::framework::{DEFAULT_FILTERS as FILTERS, DEFAULT_SCORES};
+
+/// Score plugins berth models.
+const SCORES: [&str; 7] = {
+    let mut names = [""; 7];
+    let mut i = 0;
+    while i < 7 {
+        names[i] = DEFAULT_SCORES[i].0;
+        i += 1;
+    }
+    names
+};
 /// Plugins of the default profile berth does not model (volumes, DRA, queueing, binding):
 /// enabling or disabling them changes nothing berth computes.
 const NOT_MODELLED: [&str; 9] = [
@@ -345,7 +335,11 @@ profiles:
 ")
         .expect("valid");
         assert_eq!(p.percentage_of_nodes_to_score, 30);
-        assert!(!p.scores.iter().any(|(s, _)| *s == image_locality::NAME));
+        assert!(
+            !p.scores
+                .iter()
+                .any(|(s, _)| *s == crate::plugins::image_locality::NAME)
+        );
         assert_eq!(
             p.scores
                 .iter()

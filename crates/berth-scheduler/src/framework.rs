@@ -27,30 +27,36 @@ pub struct Profile {
     pub percentage_of_nodes_to_score: i64,
 }
 
+/// The default profile's filter plugins berth models, in the order they run.
+pub(crate) const DEFAULT_FILTERS: [&str; 8] = [
+    node_unschedulable::NAME,
+    node_name::NAME,
+    taint_toleration::NAME,
+    node_affinity::NAME,
+    node_ports::NAME,
+    node_resources_fit::NAME,
+    pod_topology_spread::NAME,
+    inter_pod_affinity::NAME,
+];
+
+/// The default profile's score plugins berth models, with their weights.
+pub(crate) const DEFAULT_SCORES: [(&str, i64); 7] = [
+    (taint_toleration::NAME, 3),
+    (node_affinity::NAME, 2),
+    (node_resources_fit::NAME, 1),
+    (pod_topology_spread::NAME, 2),
+    (inter_pod_affinity::NAME, 2),
+    (balanced_allocation::NAME, 1),
+    (image_locality::NAME, 1),
+];
+
 impl Default for Profile {
     /// The default profile of kube-scheduler v1.35 (`apis/config/v1/default_plugins.go`),
     /// restricted to the plugins berth models (see the crate documentation).
     fn default() -> Self {
         Self {
-            filters: vec![
-                node_unschedulable::NAME,
-                node_name::NAME,
-                taint_toleration::NAME,
-                node_affinity::NAME,
-                node_ports::NAME,
-                node_resources_fit::NAME,
-                pod_topology_spread::NAME,
-                inter_pod_affinity::NAME,
-            ],
-            scores: vec![
-                (taint_toleration::NAME, 3),
-                (node_affinity::NAME, 2),
-                (node_resources_fit::NAME, 1),
-                (pod_topology_spread::NAME, 2),
-                (inter_pod_affinity::NAME, 2),
-                (balanced_allocation::NAME, 1),
-                (image_locality::NAME, 1),
-            ],
+            filters: DEFAULT_FILTERS.to_vec(),
+            scores: DEFAULT_SCORES.to_vec(),
             fit: node_resources_fit::FitArgs::default(),
             balanced: balanced_allocation::Formula::Current,
             balanced_resources: vec!["cpu".into(), "memory".into()],
