@@ -7,6 +7,7 @@ mod explain;
 mod inputs;
 mod place;
 mod render;
+mod sim;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,8 @@ enum Command {
     Place(place::PlaceArgs),
     /// Print berth's CustomResourceDefinitions.
     Crd(crd::CrdArgs),
+    /// Run a scenario on the cluster simulator: a timeline, request counts, assertions.
+    Sim(sim::SimArgs),
 }
 
 /// Exit status: 0 clean, 1 problems found in the input, 2 the input could not be used.
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => explain::explain(&a),
         Command::Place(a) => place::place(&a),
         Command::Crd(a) => crd::crd(&a),
+        Command::Sim(a) => sim::sim(&a),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

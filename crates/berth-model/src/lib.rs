@@ -21,7 +21,9 @@ mod validate;
 pub use application::*;
 pub use diagnostic::{Diagnostic, Issue, Severity};
 pub use duration::parse_duration;
-pub use load::{API_VERSION, KIND, application_schema, load_applications};
+pub use load::{
+    API_VERSION, KIND, application_schema, load_application_document, load_applications,
+};
 pub use resolve::{
     Budget, CpuTarget, MAX_APP_NAME, ResolveError, Resolved, budget_for, slugify, version_key,
 };

@@ -77,97 +77,101 @@ pub fn load_applications(file: &str, text: &str) -> (Vec<Application>, Vec<Diagn
         })
         .collect();
     let mut apps = Vec::new();
-    for doc in docs {
-        let root = doc.root;
-        let mut here = Vec::new();
-        // A spec is ours to keep exact: a repeated key is an error, not last-wins.
-        for d in &doc.duplicate_keys {
-            here.push(Diagnostic {
-                severity: Severity::Error,
-                file: file.to_string(),
-                pos: d.second,
-                path: d.path.to_string(),
-                message: format!(
-                    "`{}` is written twice (lines {} and {}); the first value would be lost",
-                    d.path, d.first.line, d.second.line
-                ),
-                fix: Some("remove one of the two".into()),
-            });
-        }
-        let at = |path: &FieldPath| root.pos_of(path);
-        let push = |here: &mut Vec<Diagnostic>,
-                    severity,
-                    path: FieldPath,
-                    pos: Pos,
-                    message: String,
-                    fix: Option<String>| {
-            here.push(Diagnostic {
+    for doc in &docs {
+        let (app, here) = load_application_document(file, doc);
+        diags.extend(here);
+        apps.extend(app);
+    }
+    (apps, diags)
+}
+
+/// Reads one document as an Application: the schema check, the typed decode and
+/// [`Application::validate`], every problem placed at its line and column. Returns the
+/// Application when it has no errors, and every diagnostic.
+pub fn load_application_document(
+    file: &str,
+    doc: &berth_manifest::Document,
+) -> (Option<Application>, Vec<Diagnostic>) {
+    let root = &doc.root;
+    let mut here = Vec::new();
+    // A spec is ours to keep exact: a repeated key is an error, not last-wins.
+    for d in &doc.duplicate_keys {
+        here.push(Diagnostic {
+            severity: Severity::Error,
+            file: file.to_string(),
+            pos: d.second,
+            path: d.path.to_string(),
+            message: format!(
+                "`{}` is written twice (lines {} and {}); the first value would be lost",
+                d.path, d.first.line, d.second.line
+            ),
+            fix: Some("remove one of the two".into()),
+        });
+    }
+    let at = |path: &FieldPath| root.pos_of(path);
+    let push = |here: &mut Vec<Diagnostic>,
                 severity,
-                file: file.to_string(),
-                pos,
-                path: path.to_string(),
-                message,
-                fix,
-            })
-        };
-        let api_version = root.get("apiVersion").and_then(Node::as_str);
-        let kind = root.get("kind").and_then(Node::as_str);
-        if api_version != Some(API_VERSION) || kind != Some(KIND) {
+                path: FieldPath,
+                pos: Pos,
+                message: String,
+                fix: Option<String>| {
+        here.push(Diagnostic {
+            severity,
+            file: file.to_string(),
+            pos,
+            path: path.to_string(),
+            message,
+            fix,
+        })
+    };
+    let api_version = root.get("apiVersion").and_then(Node::as_str);
+    let kind = root.get("kind").and_then(Node::as_str);
+    if api_version != Some(API_VERSION) || kind != Some(KIND) {
+        push(
+            &mut here,
+            Severity::Error,
+            FieldPath::root(),
+            root.pos,
+            format!(
+                "expected an `{API_VERSION}` `{KIND}`, found {} {}",
+                api_version.unwrap_or("(no apiVersion)"),
+                kind.unwrap_or("(no kind)")
+            ),
+            Some(format!(
+                "start the document with `apiVersion: {API_VERSION}` and `kind: {KIND}`"
+            )),
+        );
+        return (None, here);
+    }
+    for v in schema::check(root, application_schema()) {
+        push(&mut here, Severity::Error, v.path, v.pos, v.message, v.fix);
+    }
+    if !here.is_empty() {
+        return (None, here);
+    }
+    let app: Application = match serde_json::from_value(without_nulls(root.to_json())) {
+        Ok(a) => a,
+        Err(e) => {
+            // The schema check above accepts only what the types decode; reaching this
+            // means the two disagree, which is a bug worth a clear report.
             push(
                 &mut here,
                 Severity::Error,
                 FieldPath::root(),
                 root.pos,
-                format!(
-                    "expected an `{API_VERSION}` `{KIND}`, found {} {}",
-                    api_version.unwrap_or("(no apiVersion)"),
-                    kind.unwrap_or("(no kind)")
-                ),
-                Some(format!(
-                    "start the document with `apiVersion: {API_VERSION}` and `kind: {KIND}`"
-                )),
+                format!("cannot decode the Application: {e}"),
+                Some("please report this: the schema accepted a spec the decoder refused".into()),
             );
-            diags.extend(here);
-            continue;
+            return (None, here);
         }
-        for v in schema::check(&root, application_schema()) {
-            push(&mut here, Severity::Error, v.path, v.pos, v.message, v.fix);
-        }
-        if !here.is_empty() {
-            diags.extend(here);
-            continue;
-        }
-        let app: Application = match serde_json::from_value(without_nulls(root.to_json())) {
-            Ok(a) => a,
-            Err(e) => {
-                // The schema check above accepts only what the types decode; reaching this
-                // means the two disagree, which is a bug worth a clear report.
-                push(
-                    &mut here,
-                    Severity::Error,
-                    FieldPath::root(),
-                    root.pos,
-                    format!("cannot decode the Application: {e}"),
-                    Some(
-                        "please report this: the schema accepted a spec the decoder refused".into(),
-                    ),
-                );
-                diags.extend(here);
-                continue;
-            }
-        };
-        let issues = app.validate();
-        let failed = issues.iter().any(|i| i.severity == Severity::Error);
-        for i in issues {
-            let pos = at(&i.path);
-            push(&mut here, i.severity, i.path, pos, i.message, i.fix);
-        }
-        diags.extend(here);
-        if !failed {
-            apps.push(app);
-        }
+    };
+    let issues = app.validate();
+    let failed = issues.iter().any(|i| i.severity == Severity::Error);
+    for i in issues {
+        let pos = at(&i.path);
+        push(&mut here, i.severity, i.path, pos, i.message, i.fix);
     }
-    (apps, diags)
+    (if failed { None } else { Some(app) }, here)
 }
 
 /// Drops `field: null` entries (an empty `probes:`), as the API server does for optional

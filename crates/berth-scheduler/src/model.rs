@@ -252,15 +252,22 @@ pub struct NodeImage {
 }
 
 /// A node with the totals of the pods bound to it.
+///
+/// Between cycles a caller may change `taints`, `unschedulable`, `allocatable` and
+/// `allowed_pods` in place: plugins read them afresh every cycle and no cache of
+/// [`Cluster`] is derived from them. `labels` and `images` must not change once the node is
+/// in a cluster (topology domains and [`Cluster::image_nodes`] are built from them), and the
+/// totals (`requested`, `non_zero_requested`, `pod_count`, `pods`, `used_ports`) belong to
+/// [`Cluster::bind`] and [`Cluster::remove_pod`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeInfo {
     /// Node name (shared: every cycle's evidence names nodes without copying).
     pub name: std::sync::Arc<str>,
     /// Labels.
     pub labels: BTreeMap<String, String>,
-    /// Taints.
+    /// Taints (may be changed between cycles: nothing caches them).
     pub taints: Vec<Taint>,
-    /// `spec.unschedulable` (cordoned).
+    /// `spec.unschedulable` (cordoned; may be changed between cycles: nothing caches it).
     pub unschedulable: bool,
     /// `status.allocatable` (cpu, memory, ephemeral storage, extended resources).
     pub allocatable: Resources,
@@ -274,7 +281,8 @@ pub struct NodeInfo {
     pub non_zero_requested: Resources,
     /// Number of pods on the node.
     pub pod_count: usize,
-    /// Indexes (in [`Cluster::pods`]) of the pods on the node.
+    /// Indexes (in [`Cluster::pods`]) of the pods on the node, in no particular order
+    /// (removal swaps the last one into the gap); never a removed pod.
     pub pods: Vec<usize>,
     /// Host ports in use.
     pub used_ports: Vec<HostPort>,
@@ -289,7 +297,7 @@ pub struct PodInfo {
     pub name: String,
     /// Labels.
     pub labels: BTreeMap<String, String>,
-    /// `spec.nodeName`, when bound or pinned.
+    /// `spec.nodeName`, when bound or pinned; `None` once removed.
     pub node_name: Option<String>,
     /// Actual requests.
     pub requests: Resources,
@@ -311,8 +319,13 @@ pub struct PodInfo {
     pub spread: Vec<SpreadConstraint>,
     /// Pod affinity and anti-affinity.
     pub affinity: PodAffinity,
-    /// Being deleted (`metadata.deletionTimestamp` set): not counted by spreading.
+    /// Being deleted (`metadata.deletionTimestamp` set): not counted by spreading. For a pod
+    /// bound in a [`Cluster`], set it with [`Cluster::set_terminating`] (the spreading counts
+    /// follow); changing the field directly would leave them stale.
     pub terminating: bool,
+    /// Gone from the cluster ([`Cluster::remove_pod`]): a tombstone kept so that the indexes
+    /// of the other pods stay valid. No index list of the cluster holds it.
+    pub removed: bool,
     /// Its controller (`ownerReferences` with `controller: true`): kind and name.
     pub owner: Option<(String, String)>,
 }
@@ -432,6 +445,31 @@ impl NodeInfo {
         self.pod_count += 1;
         self.used_ports.extend(pod.host_ports.iter().cloned());
     }
+
+    /// Undoes [`NodeInfo::add_pod`] for a pod leaving this node (its index is dropped from
+    /// `pods` by [`Cluster::remove_pod`]). Extended resources that fall back to zero are
+    /// dropped from the totals, so a node emptied by removals equals one that never had pods.
+    pub fn remove_pod(&mut self, pod: &PodInfo) {
+        for (total, gone) in [
+            (&mut self.requested, &pod.requests),
+            (&mut self.non_zero_requested, &pod.non_zero_requests),
+        ] {
+            total.sub(gone);
+            for name in gone.scalars.keys() {
+                if total.scalars.get(name) == Some(&0) {
+                    total.scalars.remove(name);
+                }
+            }
+        }
+        self.pod_count = self.pod_count.saturating_sub(1);
+        // Ports form a multiset (two pods may name the same port on different host IPs, or
+        // a snapshot may hold a conflict): drop one occurrence per port of the pod.
+        for port in &pod.host_ports {
+            if let Some(k) = self.used_ports.iter().position(|u| u == port) {
+                self.used_ports.swap_remove(k);
+            }
+        }
+    }
 }
 
 impl PodInfo {
@@ -460,6 +498,7 @@ impl PodInfo {
             spread: Vec::new(),
             affinity: PodAffinity::default(),
             terminating: false,
+            removed: false,
             owner: None,
         }
     }
@@ -621,6 +660,7 @@ impl PodInfo {
             terminating: meta
                 .and_then(|m| m.get("deletionTimestamp"))
                 .is_some_and(|d| !d.is_null()),
+            removed: false,
             owner: match o.kind() {
                 // A workload's replicas are owned by its ReplicaSet (for a Deployment, named
                 // after it with a hash; the caller registers the selector under this name).
@@ -716,12 +756,66 @@ pub struct OwnerSelector {
 /// Per-node counts of the pods of one namespace that one selector matches.
 type SelectorCounts = std::rc::Rc<std::cell::RefCell<Vec<i64>>>;
 
+/// Where [`Cluster::bind`] listed a pod, so that [`Cluster::remove_pod`] can take it out of
+/// every list in O(1) per list instead of searching lists that span the whole cluster.
+#[derive(Debug, Clone, PartialEq)]
+struct Placement {
+    /// Its node.
+    node: usize,
+    /// Its position in `namespace_pods[pod.namespace]`.
+    namespace_slot: usize,
+    /// Each `affinity_pods` key it is listed under, with its position in that list.
+    affinity_slots: Vec<(String, usize)>,
+}
+
+/// Adds `by` to `node`'s entry of every cached per-node count that counts `pod` (its
+/// namespace, a selector matching its labels), among the counts whose "terminating pods
+/// included" flag `touches` accepts.
+fn adjust_selector_counts(
+    selector_counts: &std::cell::RefCell<
+        std::collections::HashMap<(String, LabelSelector, bool), SelectorCounts>,
+    >,
+    pod: &PodInfo,
+    node: usize,
+    by: i64,
+    touches: impl Fn(bool) -> bool,
+) {
+    for ((ns, sel, with_terminating), counts) in selector_counts.borrow().iter() {
+        if *ns == pod.namespace
+            && touches(*with_terminating)
+            && sel.matches(&pod.labels)
+            // A count built before nodes were added is rebuilt on its next use.
+            && let Some(c) = counts.borrow_mut().get_mut(node)
+        {
+            *c += by;
+        }
+    }
+}
+
+/// Takes entry `slot` (which holds pod `pod`) out of `list` by moving the last entry into
+/// its place; returns the pod now at `slot`, whose recorded position must become `slot`.
+fn swap_out(list: &mut Vec<(usize, usize)>, slot: usize, pod: usize) -> Option<usize> {
+    debug_assert_eq!(list.get(slot).map(|e| e.0), Some(pod), "stale slot");
+    if slot >= list.len() {
+        return None;
+    }
+    list.swap_remove(slot);
+    list.get(slot).map(|e| e.0)
+}
+
 /// Nodes and the pods bound to them.
+///
+/// It can serve as a long-lived scheduler cache: [`Cluster::bind`] adds a pod,
+/// [`Cluster::remove_pod`] takes it away again (leaving a tombstone, so pod indexes stay
+/// valid) and [`Cluster::set_terminating`] marks it deleted-but-still-running; each keeps
+/// every aggregate current in O(pods on the node + cached selectors). Which node fields may
+/// be changed in place between cycles is said on [`NodeInfo`].
 #[derive(Debug, Default, PartialEq)]
 pub struct Cluster {
     /// Nodes, in input order (the order the scheduler walks them from its start index).
     pub nodes: Vec<NodeInfo>,
-    /// Pods, bound or not.
+    /// Pods, bound or not; removed ones stay as tombstones ([`PodInfo::removed`]) so that an
+    /// index, once given, always names the same pod.
     pub pods: Vec<PodInfo>,
     /// Namespace labels, for namespace selectors of affinity terms.
     pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
@@ -732,11 +826,22 @@ pub struct Cluster {
     pub image_nodes: std::collections::HashMap<String, usize>,
     /// Bound pods with pod (anti-)affinity terms, with their node, by the namespace their
     /// terms apply to (`""` for terms that select namespaces by label): the only existing
-    /// pods InterPodAffinity must look at for an incoming pod of that namespace.
+    /// pods InterPodAffinity must look at for an incoming pod of that namespace. In no
+    /// particular order; never a removed pod.
     pub affinity_pods: std::collections::HashMap<String, Vec<(usize, usize)>>,
     /// Bound pods by namespace, with their node: spreading counts only pods of the incoming
-    /// pod's namespace.
+    /// pod's namespace. In no particular order; never a removed pod.
     pub namespace_pods: std::collections::HashMap<String, Vec<(usize, usize)>>,
+    /// By pod index, where [`Cluster::bind`] listed the pod (`None`, or past the end, for
+    /// pods that are not bound or were removed).
+    ///
+    /// Removal takes a pod out of `namespace_pods` and `affinity_pods` by swapping the last
+    /// entry into its slot, which needs each pod's slot: these lists span a namespace (or
+    /// the cluster), so a search would make removal O(pods); a lazy filter (tombstones
+    /// skipped when read) would make every cycle pay for an hour of churn. Every consumer
+    /// only sums over the lists, so their order does not matter. `nodes[n].pods` is short
+    /// (at most `allowed_pods`) and is searched instead.
+    placements: Vec<Option<Placement>>,
     /// Topology indexes built on first use (node labels do not change between cycles).
     topology: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<TopologyIndex>>>,
     /// Per-node counts of matching pods, per (namespace, selector), kept up to date by
@@ -757,6 +862,7 @@ impl Clone for Cluster {
             image_nodes: self.image_nodes.clone(),
             affinity_pods: self.affinity_pods.clone(),
             namespace_pods: self.namespace_pods.clone(),
+            placements: self.placements.clone(),
             topology: Default::default(),
             selector_counts: Default::default(),
         }
@@ -777,6 +883,7 @@ impl Cluster {
             image_nodes: Default::default(),
             affinity_pods: Default::default(),
             namespace_pods: Default::default(),
+            placements: Default::default(),
             topology: Default::default(),
             selector_counts: Default::default(),
             namespaces: objects
@@ -901,11 +1008,15 @@ impl Cluster {
         c
     }
 
-    /// Adds a pod bound to node `node` (as the scheduler's assume step does).
+    /// Adds a pod bound to node `node` (as the scheduler's assume step does); it gets index
+    /// `self.pods.len()`.
     pub fn bind(&mut self, mut pod: PodInfo, node: usize) {
+        let index = self.pods.len();
         pod.node_name = Some(self.nodes[node].name.to_string());
+        pod.removed = false;
         self.nodes[node].add_pod(&pod);
-        self.nodes[node].pods.push(self.pods.len());
+        self.nodes[node].pods.push(index);
+        let mut affinity_slots = Vec::new();
         if !pod.affinity.is_empty() {
             let a = &pod.affinity;
             let terms = a
@@ -934,28 +1045,99 @@ impl Cluster {
             targets.sort();
             targets.dedup();
             for ns in targets {
-                self.affinity_pods
-                    .entry(ns)
-                    .or_default()
-                    .push((self.pods.len(), node));
+                let list = self.affinity_pods.entry(ns.clone()).or_default();
+                affinity_slots.push((ns, list.len()));
+                list.push((index, node));
             }
         }
-        self.namespace_pods
+        let list = self
+            .namespace_pods
             .entry(pod.namespace.clone())
-            .or_default()
-            .push((self.pods.len(), node));
+            .or_default();
+        let namespace_slot = list.len();
+        list.push((index, node));
+        adjust_selector_counts(&self.selector_counts, &pod, node, 1, |with_terminating| {
+            with_terminating || !pod.terminating
+        });
+        // Pods pushed straight onto `pods` (unbound ones) have no placement.
+        self.placements.resize(index, None);
+        self.placements.push(Some(Placement {
+            node,
+            namespace_slot,
+            affinity_slots,
+        }));
+        self.pods.push(pod);
+    }
+
+    /// Takes pod `pod` (an index in [`Cluster::pods`]) off its node, as when the pod object
+    /// is deleted: undoes everything [`Cluster::bind`] did for it (node totals, host ports,
+    /// the node's, namespace's and affinity lists, the per-node selector counts), clears
+    /// its `node_name` and marks it [`PodInfo::removed`]. The entry stays in `pods` as a
+    /// tombstone, so every other index stays valid. A pod that is not bound (never bound
+    /// through [`Cluster::bind`], or already removed) is left alone.
+    ///
+    /// Costs O(pods on the node + cached selectors).
+    pub fn remove_pod(&mut self, pod: usize) {
+        let Some(place) = self.placements.get_mut(pod).and_then(Option::take) else {
+            return;
+        };
+        let p = &self.pods[pod];
+        let node = &mut self.nodes[place.node];
+        node.remove_pod(p);
+        if let Some(k) = node.pods.iter().position(|&i| i == pod) {
+            node.pods.swap_remove(k);
+        }
+        if let Some(list) = self.namespace_pods.get_mut(&p.namespace)
+            && let Some(moved) = swap_out(list, place.namespace_slot, pod)
+            && let Some(Some(m)) = self.placements.get_mut(moved)
         {
-            for ((ns, sel, with_terminating), counts) in self.selector_counts.borrow().iter() {
-                if *ns == pod.namespace
-                    && (*with_terminating || !pod.terminating)
-                    && sel.matches(&pod.labels)
-                    && let Some(c) = counts.borrow_mut().get_mut(node)
-                {
-                    *c += 1;
-                }
+            m.namespace_slot = place.namespace_slot;
+        }
+        for (ns, slot) in &place.affinity_slots {
+            if let Some(list) = self.affinity_pods.get_mut(ns)
+                && let Some(moved) = swap_out(list, *slot, pod)
+                && let Some(Some(m)) = self.placements.get_mut(moved)
+                && let Some(s) = m.affinity_slots.iter_mut().find(|(k, _)| k == ns)
+            {
+                s.1 = *slot;
             }
         }
-        self.pods.push(pod);
+        adjust_selector_counts(
+            &self.selector_counts,
+            p,
+            place.node,
+            -1,
+            |with_terminating| with_terminating || !p.terminating,
+        );
+        let p = &mut self.pods[pod];
+        p.node_name = None;
+        p.removed = true;
+    }
+
+    /// Marks pod `pod` terminating (`metadata.deletionTimestamp` set): it stays on its node
+    /// and keeps its resources, ports and (anti-)affinity, but spreading stops counting it
+    /// (the terminating-excluded selector counts drop; the terminating-included ones, used
+    /// by anti-affinity, do not change). A removed or already terminating pod is left alone;
+    /// a pod that is not bound only has its flag set.
+    ///
+    /// Costs O(cached selectors).
+    pub fn set_terminating(&mut self, pod: usize) {
+        let Some(p) = self.pods.get_mut(pod) else {
+            return;
+        };
+        if p.removed || p.terminating {
+            return;
+        }
+        p.terminating = true;
+        if let Some(Some(place)) = self.placements.get(pod) {
+            adjust_selector_counts(
+                &self.selector_counts,
+                p,
+                place.node,
+                -1,
+                |with_terminating| !with_terminating,
+            );
+        }
     }
 
     /// Existing pods whose affinity terms can concern a pod of namespace `ns`.

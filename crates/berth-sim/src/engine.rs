@@ -1,0 +1,487 @@
+//! The event loop: a virtual clock, a queue of timed steps ordered by (time, sequence), and
+//! the change notifications that wake controllers, as informers and workqueues do.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, BinaryHeap};
+use std::rc::Rc;
+
+use berth_scheduler::{Cluster, Profile, State};
+
+use crate::report::{Event, Report};
+use crate::rng::Rng;
+use crate::scenario::{Action, Scenario};
+use crate::time::Millis;
+use crate::world::{App, Dep, NodeId, NodeObj, Pdb, Pod, PodId, Rs, RsId, Svc, SvcId};
+
+/// One kubelet step for a pod; stale once the pod's runtime generation moves on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// The kubelet takes the pod on.
+    Admit,
+    /// The image is on the node: start the container.
+    Pulled,
+    /// The process listens on its port.
+    Listening,
+    /// The readiness probe passes.
+    ProbeReady,
+    /// The startup probe gives up: restart.
+    StartupFailed,
+    /// The liveness probe gives up: restart.
+    LivenessFailed,
+    /// The process crashes on its own.
+    Crash,
+    /// CrashLoopBackOff is over: start again.
+    Restart,
+    /// The preStop hook is done (or cut short): SIGTERM.
+    PreStopDone,
+    /// The process exits after SIGTERM.
+    Exit,
+    /// The grace period is over: SIGKILL.
+    Kill,
+}
+
+/// Something that happens at a time.
+#[derive(Debug, Clone)]
+pub(crate) enum Ev {
+    /// A timeline action.
+    Action(usize),
+    /// Controllers work off their queues.
+    Reconcile,
+    /// The scheduler works off its queue.
+    Schedule,
+    /// A kubelet step for a pod, with the runtime generation it was planned in.
+    Kubelet(PodId, u32, Step),
+    /// The balancer learns a Service's endpoints.
+    LbUpdate(SvcId, Rc<Vec<PodId>>),
+    /// The node lifecycle controller's periodic pass.
+    NodeMonitor,
+    /// A pod's toleration of a NoExecute taint runs out.
+    TaintEvict(PodId, NodeId),
+    /// `kubectl drain` tries its evictions again.
+    DrainTick(usize),
+    /// A Deployment looks again (minReadySeconds passed).
+    Resync(usize),
+    /// An app's traffic begins.
+    TrafficStart(usize),
+    /// The end of the run.
+    End,
+}
+
+struct Entry {
+    at: Millis,
+    seq: u64,
+    ev: Ev,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Entry {
+    // Reversed: the heap pops the earliest, and among equals the first scheduled.
+    fn cmp(&self, o: &Self) -> Ordering {
+        (o.at, o.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// A change to a stored object, routed to the controllers that watch its kind.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Change {
+    /// A pod was added, changed or deleted.
+    Pod(PodId),
+    /// A ReplicaSet changed.
+    Rs(RsId),
+    /// A Deployment changed.
+    Dep(usize),
+    /// A node changed (taints, readiness, cordon).
+    Node,
+}
+
+/// A `kubectl drain` in progress.
+#[derive(Debug, Clone)]
+pub(crate) struct Drain {
+    pub node: NodeId,
+    pub deadline: Option<Millis>,
+    pub done: bool,
+    pub gave_up: bool,
+    pub blocked_reported: BTreeSet<PodId>,
+}
+
+/// The simulator: the store, the controllers' queues and the clock.
+pub struct Sim {
+    pub(crate) now: Millis,
+    seq: u64,
+    queue: BinaryHeap<Entry>,
+    pub(crate) rng: Rng,
+    pub(crate) sc: Scenario,
+    pub(crate) resource_version: u64,
+    pub(crate) next_uid: u64,
+    pub(crate) nodes: Vec<NodeObj>,
+    pub(crate) pods: Vec<Pod>,
+    pub(crate) rss: Vec<Rs>,
+    pub(crate) deps: Vec<Dep>,
+    pub(crate) svcs: Vec<Svc>,
+    pub(crate) pdbs: Vec<Pdb>,
+    pub(crate) apps: Vec<App>,
+    pub(crate) cluster: Cluster,
+    pub(crate) profile: Profile,
+    pub(crate) sched_state: State,
+    pub(crate) sched_queue: Vec<PodId>,
+    pub(crate) unschedulable: BTreeSet<PodId>,
+    pub(crate) schedule_pending: bool,
+    pub(crate) dirty_deps: BTreeSet<usize>,
+    pub(crate) dirty_rss: BTreeSet<RsId>,
+    pub(crate) dirty_svcs: BTreeSet<SvcId>,
+    pub(crate) reconcile_pending: bool,
+    pub(crate) drains: Vec<Drain>,
+    pub(crate) zone_tokens: std::collections::BTreeMap<String, f64>,
+    pub(crate) last_monitor: Millis,
+    pub(crate) events: Vec<Event>,
+    pub(crate) notes: Vec<String>,
+    ended: bool,
+}
+
+impl Sim {
+    /// Builds the cluster and the workloads of a scenario, at time 0.
+    pub fn new(sc: Scenario) -> Result<Sim, crate::SimError> {
+        let mut sim = Sim {
+            now: 0,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            rng: Rng::new(sc.seed),
+            sched_state: State::new(sc.seed),
+            sc,
+            resource_version: 0,
+            next_uid: 0,
+            nodes: Vec::new(),
+            pods: Vec::new(),
+            rss: Vec::new(),
+            deps: Vec::new(),
+            svcs: Vec::new(),
+            pdbs: Vec::new(),
+            apps: Vec::new(),
+            cluster: Cluster::default(),
+            profile: Profile::default(),
+            sched_queue: Vec::new(),
+            unschedulable: BTreeSet::new(),
+            schedule_pending: false,
+            dirty_deps: BTreeSet::new(),
+            dirty_rss: BTreeSet::new(),
+            dirty_svcs: BTreeSet::new(),
+            reconcile_pending: false,
+            drains: Vec::new(),
+            zone_tokens: Default::default(),
+            last_monitor: 0,
+            events: Vec::new(),
+            notes: Vec::new(),
+            ended: false,
+        };
+        sim.build_cluster();
+        sim.ingest()?;
+        for i in 0..sim.sc.timeline.len() {
+            let at = sim.sc.timeline[i].0;
+            sim.at(at, Ev::Action(i));
+        }
+        let period = sim.sc.control_plane.node_monitor_period;
+        sim.at(period, Ev::NodeMonitor);
+        let end = sim.sc.duration;
+        sim.at(end, Ev::End);
+        Ok(sim)
+    }
+
+    /// Runs to the end and returns the report.
+    pub fn run(mut self) -> Report {
+        self.run_until(Millis::MAX);
+        self.finish()
+    }
+
+    /// Runs every event up to and including time `t` (or the end of the scenario).
+    pub fn run_until(&mut self, t: Millis) {
+        while let Some(top) = self.queue.peek() {
+            if top.at > t || self.ended {
+                break;
+            }
+            let Some(e) = self.queue.pop() else { break };
+            self.now = e.at;
+            self.dispatch(e.ev);
+        }
+    }
+
+    /// Virtual time now.
+    pub fn now(&self) -> Millis {
+        self.now
+    }
+
+    /// Whether the run reached its end.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Events recorded so far.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    pub(crate) fn at(&mut self, t: Millis, ev: Ev) {
+        self.seq += 1;
+        self.queue.push(Entry {
+            at: t.max(self.now),
+            seq: self.seq,
+            ev,
+        });
+    }
+
+    pub(crate) fn after(&mut self, d: Millis, ev: Ev) {
+        self.at(self.now.saturating_add(d), ev);
+    }
+
+    pub(crate) fn bump(&mut self) -> u64 {
+        self.resource_version += 1;
+        self.resource_version
+    }
+
+    pub(crate) fn uid(&mut self) -> u64 {
+        self.next_uid += 1;
+        self.next_uid
+    }
+
+    fn dispatch(&mut self, ev: Ev) {
+        match ev {
+            Ev::Action(i) => {
+                let action = self.sc.timeline[i].1.clone();
+                self.action(&action);
+            }
+            Ev::Reconcile => self.reconcile(),
+            Ev::Schedule => self.schedule(),
+            Ev::Kubelet(p, generation, step) => {
+                if self.pods[p].rt.generation == generation {
+                    self.kubelet(p, step);
+                }
+            }
+            Ev::LbUpdate(s, set) => self.lb_update(s, set),
+            Ev::NodeMonitor => {
+                self.monitor_nodes();
+                let period = self.sc.control_plane.node_monitor_period;
+                self.after(period, Ev::NodeMonitor);
+            }
+            Ev::TaintEvict(p, n) => self.taint_evict(p, n),
+            Ev::DrainTick(d) => self.drain_tick(d),
+            Ev::Resync(d) => self.notify(Change::Dep(d)),
+            Ev::TrafficStart(app) => self.start_traffic(app),
+            Ev::End => {
+                for s in 0..self.svcs.len() {
+                    self.account(s);
+                }
+                self.ended = true;
+            }
+        }
+    }
+
+    /// Routes a change to the controllers that watch it (the informers' event handlers).
+    pub(crate) fn notify(&mut self, c: Change) {
+        match c {
+            Change::Pod(p) => {
+                if let Some(rs) = self.pods[p].rs {
+                    self.dirty_rss.insert(rs);
+                    self.dirty_deps.insert(self.rss[rs].dep);
+                }
+                for i in 0..self.pods[p].services.len() {
+                    let s = self.pods[p].services[i];
+                    self.dirty_svcs.insert(s);
+                }
+            }
+            Change::Rs(rs) => {
+                self.dirty_rss.insert(rs);
+                self.dirty_deps.insert(self.rss[rs].dep);
+            }
+            Change::Dep(d) => {
+                self.dirty_deps.insert(d);
+            }
+            Change::Node => {
+                self.wake_scheduler(1_000);
+            }
+        }
+        if !self.reconcile_pending {
+            self.reconcile_pending = true;
+            self.after(0, Ev::Reconcile);
+        }
+    }
+
+    /// Runs the controllers until their queues are empty.
+    fn reconcile(&mut self) {
+        self.reconcile_pending = false;
+        // Each pass can dirty more (a Deployment scales a ReplicaSet, which creates pods,
+        // which change endpoints); the bound only guards against a controller bug.
+        for _ in 0..64 {
+            if self.dirty_deps.is_empty() && self.dirty_rss.is_empty() && self.dirty_svcs.is_empty()
+            {
+                break;
+            }
+            for d in std::mem::take(&mut self.dirty_deps) {
+                self.sync_deployment(d);
+            }
+            for rs in std::mem::take(&mut self.dirty_rss) {
+                self.sync_replicaset(rs);
+            }
+            for s in std::mem::take(&mut self.dirty_svcs) {
+                self.sync_endpoints(s);
+            }
+        }
+        self.reconcile_pending = false;
+    }
+
+    /// Records a Kubernetes-style Event.
+    pub(crate) fn event(
+        &mut self,
+        warning: bool,
+        reason: &str,
+        object: String,
+        app: Option<usize>,
+        message: String,
+    ) {
+        self.events.push(Event {
+            t: self.now,
+            warning,
+            reason: reason.to_string(),
+            object,
+            app: app.map(|a| self.apps[a].name.clone()),
+            message,
+        });
+    }
+
+    fn find_node(&mut self, name: &str) -> Option<NodeId> {
+        let found = self.nodes.iter().position(|n| n.meta.name == name);
+        if found.is_none() {
+            let hint = berth_manifest::schema::closest(
+                name,
+                self.nodes.iter().map(|n| n.meta.name.as_str()),
+            )
+            .map(|c| format!(" (did you mean {c}?)"))
+            .unwrap_or_default();
+            self.event(
+                true,
+                "ActionFailed",
+                format!("Node/{name}"),
+                None,
+                format!("no node named {name}{hint}; the action was skipped"),
+            );
+        }
+        found
+    }
+
+    fn app_id(&self, name: &str) -> Option<usize> {
+        self.apps.iter().position(|a| a.name == name)
+    }
+
+    fn action(&mut self, a: &Action) {
+        self.event(false, "Action", "timeline".into(), None, a.describe());
+        match a {
+            Action::RolloutRestart(app) => {
+                if let Some(id) = self.app_id(app) {
+                    let stamp = format!("sim-{}", self.now);
+                    self.change_templates(id, |t| {
+                        crate::ingest::set_annotation(
+                            t,
+                            "kubectl.kubernetes.io/restartedAt",
+                            &stamp,
+                        )
+                    });
+                }
+            }
+            Action::SetImage(app, image) => {
+                if let Some(id) = self.app_id(app) {
+                    let image = image.clone();
+                    self.change_templates(id, |t| crate::ingest::set_image(t, &image));
+                }
+            }
+            Action::Scale(app, n) => {
+                if let Some(id) = self.app_id(app) {
+                    for d in self.apps[id].deps.clone() {
+                        self.deps[d].replicas = *n;
+                        self.deps[d].meta.resource_version = self.bump();
+                        self.notify(Change::Dep(d));
+                    }
+                }
+            }
+            Action::DeletePods(app, n) => {
+                if let Some(id) = self.app_id(app) {
+                    let mut live: Vec<PodId> = (0..self.pods.len())
+                        .filter(|&p| {
+                            let pod = &self.pods[p];
+                            pod.app == id && !pod.removed && pod.meta.deletion.is_none()
+                        })
+                        .collect();
+                    for _ in 0..(*n as usize).min(live.len()) {
+                        let k = self.rng.below(live.len() as u64) as usize;
+                        let p = live.swap_remove(k);
+                        let grace = self.pods[p].tpl.grace;
+                        self.delete_pod(p, grace, false);
+                    }
+                }
+            }
+            Action::Partition(n) => {
+                if let Some(n) = self.find_node(n) {
+                    self.set_health(n, crate::world::Health::Partitioned);
+                }
+            }
+            Action::Heal(n) => {
+                if let Some(n) = self.find_node(n) {
+                    self.set_health(n, crate::world::Health::Up);
+                }
+            }
+            Action::Crash(n) => {
+                if let Some(n) = self.find_node(n) {
+                    self.set_health(n, crate::world::Health::Down);
+                }
+            }
+            Action::Restart(n) => {
+                if let Some(n) = self.find_node(n) {
+                    self.set_health(n, crate::world::Health::Up);
+                }
+            }
+            Action::Drain(n, timeout) => {
+                if let Some(n) = self.find_node(n) {
+                    self.start_drain(n, *timeout);
+                }
+            }
+            Action::Traffic(app, rate) => {
+                if let Some(id) = self.app_id(app) {
+                    self.apps[id].behaviour.rate = *rate;
+                    if self.apps[id].stats.steady_at.is_some() {
+                        for s in self.apps[id].svcs.clone() {
+                            self.set_rate(s, *rate);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gives every Deployment of an app a new template (a rollout).
+    fn change_templates(&mut self, app: usize, f: impl Fn(&mut serde_json::Value)) {
+        for d in self.apps[app].deps.clone() {
+            let mut json = self.deps[d].tpl.json.clone();
+            f(&mut json);
+            match crate::ingest::template(&json, &self.sc.control_plane) {
+                Ok(t) => {
+                    self.deps[d].tpl = Rc::new(t);
+                    self.deps[d].meta.resource_version = self.bump();
+                    self.notify(Change::Dep(d));
+                }
+                Err(e) => self.notes.push(e.to_string()),
+            }
+        }
+    }
+
+    /// The report of a finished (or stopped) run.
+    pub fn finish(self) -> Report {
+        crate::report::build(self)
+    }
+}

@@ -1,0 +1,666 @@
+//! Turning a scenario's cluster and workload objects into stored objects: nodes, Services,
+//! PodDisruptionBudgets, Deployments, and the pod templates they carry.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use berth_manifest::{Node, Object, Pos};
+use berth_scheduler::{Cluster, LabelSelector, NodeInfo, OwnerSelector, PodInfo, Resources};
+
+use crate::SimError;
+use crate::engine::Sim;
+use crate::scenario::{ClusterSource, ControlPlane, app_of};
+use crate::time::Millis;
+use crate::world::{
+    App, AppStats, Dep, Health, IntOrPercent, Meta, NodeObj, Pdb, PreStop, Probe, Svc, Template,
+};
+
+const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+/// How often a kubelet renews its node Lease (upstream: a quarter of the 40 s lease).
+pub(crate) const LEASE_RENEW: Millis = 10_000;
+
+fn zone_name(i: u32) -> String {
+    let mut s = String::from("zone-");
+    let mut n = i;
+    loop {
+        s.push((b'a' + (n % 26) as u8) as char);
+        n /= 26;
+        if n == 0 {
+            break;
+        }
+    }
+    s
+}
+
+impl Sim {
+    pub(crate) fn build_cluster(&mut self) {
+        let mut cluster = Cluster::default();
+        match self.sc.cluster.clone() {
+            ClusterSource::Generated {
+                zones,
+                switches,
+                hosts_per_switch,
+                cpu_milli,
+                memory,
+                pods,
+                labels,
+                switch_label,
+            } => {
+                for s in 0..switches {
+                    let zone = zone_name(s % zones);
+                    for h in 0..hosts_per_switch {
+                        let name = format!("sw{:02}-host{:02}", s + 1, h + 1);
+                        let mut info = NodeInfo::new(
+                            &name,
+                            Resources {
+                                milli_cpu: cpu_milli,
+                                memory,
+                                ..Resources::default()
+                            },
+                        );
+                        info.allowed_pods = pods;
+                        info.labels = labels.clone();
+                        info.labels
+                            .insert("kubernetes.io/hostname".into(), name.clone());
+                        info.labels.insert(ZONE_LABEL.into(), zone.clone());
+                        info.labels
+                            .insert(switch_label.clone(), format!("sw{:02}", s + 1));
+                        cluster.nodes.push(info);
+                    }
+                }
+            }
+            ClusterSource::Snapshot(objects) => {
+                // Pods of the snapshot stay where they are: background load the scheduler
+                // counts, that the simulation does not run.
+                cluster = Cluster::from_objects(&objects);
+                let kept: usize = cluster
+                    .pods
+                    .iter()
+                    .filter(|p| p.node_name.is_some())
+                    .count();
+                self.notes.push(format!(
+                    "snapshot: {} nodes, {kept} pods kept as background load",
+                    cluster.nodes.len()
+                ));
+            }
+        }
+        for (i, info) in cluster.nodes.iter().enumerate() {
+            let meta = Meta {
+                name: info.name.to_string(),
+                namespace: String::new(),
+                uid: self.uid(),
+                resource_version: self.bump(),
+                created: 0,
+                deletion: None,
+            };
+            let phase = self.rng.below(LEASE_RENEW);
+            self.nodes.push(NodeObj {
+                meta,
+                zone: info.labels.get(ZONE_LABEL).cloned().unwrap_or_default(),
+                ready: true,
+                ready_changed: 0,
+                taints: info.taints.clone(),
+                no_execute_since: None,
+                queued_for_taint: false,
+                unschedulable: info.unschedulable,
+                health: Health::Up,
+                health_since: 0,
+                images: BTreeSet::new(),
+                pods: Vec::new(),
+                lease_phase: phase,
+            });
+            let _ = i;
+        }
+        self.cluster = cluster;
+    }
+
+    /// Reads the workload objects: Services and PDBs first, so that pods find them.
+    pub(crate) fn ingest(&mut self) -> Result<(), SimError> {
+        let objects = self.sc.objects.clone();
+        let mut names: Vec<String> = self.sc.apps.keys().cloned().collect();
+        names.sort();
+        for name in &names {
+            let behaviour = self.sc.apps[name].clone();
+            self.apps.push(App {
+                name: name.clone(),
+                behaviour,
+                deps: Vec::new(),
+                svcs: Vec::new(),
+                stats: AppStats::default(),
+            });
+        }
+        let mut ignored: BTreeMap<String, usize> = BTreeMap::new();
+        let mut hpa_min: BTreeMap<(String, String), i32> = BTreeMap::new();
+        for (_, o) in &objects {
+            if kind(o) == "HorizontalPodAutoscaler"
+                && let (Some(target), Some(min)) = (
+                    o.pointer("/spec/scaleTargetRef/name")
+                        .and_then(|v| v.as_str()),
+                    o.pointer("/spec/minReplicas").and_then(|v| v.as_i64()),
+                )
+            {
+                hpa_min.insert((namespace(o), target.to_string()), min as i32);
+            }
+        }
+        for pass in 0..2 {
+            for (file, o) in &objects {
+                let k = kind(o);
+                match (pass, k.as_str()) {
+                    (0, "Service") => self.add_service(o),
+                    (0, "PodDisruptionBudget") => self.add_pdb(file, o)?,
+                    (1, "Deployment") => {
+                        let replicas = o
+                            .pointer("/spec/replicas")
+                            .and_then(|v| v.as_i64())
+                            .map(|r| r as i32)
+                            .or_else(|| hpa_min.get(&(namespace(o), name(o))).copied())
+                            .unwrap_or(1);
+                        self.add_deployment(file, o, replicas)?;
+                    }
+                    (1, "HorizontalPodAutoscaler") => {
+                        *ignored.entry("HorizontalPodAutoscaler (replicas held at minReplicas; autoscaling is not simulated yet)".into()).or_default() += 1;
+                    }
+                    (1, "Service" | "PodDisruptionBudget") | (0, _) => {}
+                    (1, other) => *ignored.entry(other.to_string()).or_default() += 1,
+                    _ => {}
+                }
+            }
+        }
+        for (k, n) in ignored {
+            self.notes.push(format!("not simulated: {n} × {k}"));
+        }
+        Ok(())
+    }
+
+    fn new_meta(&mut self, o: &serde_json::Value) -> Meta {
+        Meta {
+            name: name(o),
+            namespace: namespace(o),
+            uid: self.uid(),
+            resource_version: self.bump(),
+            created: self.now,
+            deletion: None,
+        }
+    }
+
+    fn add_service(&mut self, o: &serde_json::Value) {
+        let selector: BTreeMap<String, String> = o
+            .pointer("/spec/selector")
+            .and_then(|v| v.as_object())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let meta = self.new_meta(o);
+        let id = self.svcs.len();
+        let app = if selector.is_empty() {
+            None
+        } else {
+            // The app whose Deployments' pods this Service selects.
+            let mut found = None;
+            for (_, d) in &self.sc.objects {
+                if kind(d) == "Deployment" && namespace(d) == meta.namespace {
+                    let labels = d.pointer("/spec/template/metadata/labels");
+                    let matches = selector.iter().all(|(k, v)| {
+                        labels
+                            .and_then(|l| l.get(k))
+                            .and_then(|x| x.as_str())
+                            .is_some_and(|x| x == v)
+                    });
+                    if matches {
+                        let app = app_of(labels, &name(d));
+                        found = self.apps.iter().position(|a| a.name == app);
+                        break;
+                    }
+                }
+            }
+            found
+        };
+        if let Some(a) = app {
+            self.apps[a].svcs.push(id);
+        }
+        if !selector.is_empty() {
+            self.cluster.owner_selectors.push(OwnerSelector {
+                namespace: meta.namespace.clone(),
+                kind: "Service".into(),
+                name: meta.name.clone(),
+                selector: LabelSelector {
+                    match_labels: selector.clone(),
+                    match_expressions: Vec::new(),
+                },
+            });
+        }
+        self.svcs.push(Svc {
+            meta,
+            app,
+            selector,
+            pods: BTreeSet::new(),
+            published: Rc::new(Vec::new()),
+            slice_version: 0,
+            lb: Rc::new(Vec::new()),
+            rr: 0,
+            peers: BTreeMap::new(),
+            rate: 0.0,
+            rate_since: 0,
+            accounted: 0,
+        });
+    }
+
+    fn add_pdb(&mut self, file: &str, o: &serde_json::Value) -> Result<(), SimError> {
+        let selector = o
+            .pointer("/spec/selector")
+            .map(|s| LabelSelector::from_node(&Node::from_json(s, Pos::default())))
+            .unwrap_or_default();
+        let read = |field: &str| -> Result<Option<IntOrPercent>, SimError> {
+            match o.pointer(&format!("/spec/{field}")) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(v) => IntOrPercent::from_json(v)
+                    .map(Some)
+                    .ok_or_else(|| SimError::Object {
+                        file: file.to_string(),
+                        object: format!("PodDisruptionBudget/{}", name(o)),
+                        message: format!("spec.{field}: {v} is neither a count nor a percentage"),
+                    }),
+            }
+        };
+        let min_available = read("minAvailable")?;
+        let max_unavailable = read("maxUnavailable")?;
+        let meta = self.new_meta(o);
+        self.pdbs.push(Pdb {
+            meta,
+            selector,
+            min_available,
+            max_unavailable,
+        });
+        Ok(())
+    }
+
+    fn add_deployment(
+        &mut self,
+        file: &str,
+        o: &serde_json::Value,
+        replicas: i32,
+    ) -> Result<(), SimError> {
+        let err = |message: String| SimError::Object {
+            file: file.to_string(),
+            object: format!("Deployment/{}", name(o)),
+            message,
+        };
+        let tpl_json = o
+            .pointer("/spec/template")
+            .cloned()
+            .ok_or_else(|| err("spec.template is missing".into()))?;
+        let tpl = template(&tpl_json, &self.sc.control_plane).map_err(|e| err(e.to_string()))?;
+        let app_name = app_of(o.pointer("/spec/template/metadata/labels"), &name(o));
+        let app = self
+            .apps
+            .iter()
+            .position(|a| a.name == app_name)
+            .ok_or_else(|| err(format!("no app named {app_name}")))?;
+        let selector = o
+            .pointer("/spec/selector")
+            .map(|s| LabelSelector::from_node(&Node::from_json(s, Pos::default())))
+            .ok_or_else(|| err("spec.selector is missing".into()))?;
+        if !selector.matches(&tpl.labels) {
+            return Err(err(
+                "spec.selector does not match the template's labels (the API server refuses it)"
+                    .into(),
+            ));
+        }
+        let strategy = o.pointer("/spec/strategy");
+        let recreate = strategy
+            .and_then(|s| s.get("type"))
+            .and_then(|t| t.as_str())
+            == Some("Recreate");
+        let get = |field: &str, default: IntOrPercent| -> Result<IntOrPercent, SimError> {
+            match strategy.and_then(|s| s.pointer(&format!("/rollingUpdate/{field}"))) {
+                None | Some(serde_json::Value::Null) => Ok(default),
+                Some(v) => IntOrPercent::from_json(v)
+                    .ok_or_else(|| err(format!("spec.strategy.rollingUpdate.{field}: {v} is neither a count nor a percentage"))),
+            }
+        };
+        let max_surge = get("maxSurge", IntOrPercent::Percent(25))?;
+        let max_unavailable = get("maxUnavailable", IntOrPercent::Percent(25))?;
+        let min_ready = o
+            .pointer("/spec/minReadySeconds")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0)
+            * 1000;
+        let history_limit = o
+            .pointer("/spec/revisionHistoryLimit")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(10) as usize;
+        let meta = self.new_meta(o);
+        let id = self.deps.len();
+        self.apps[app].deps.push(id);
+        self.deps.push(Dep {
+            meta,
+            app,
+            replicas,
+            selector,
+            tpl: Rc::new(tpl),
+            max_surge,
+            max_unavailable,
+            recreate,
+            min_ready,
+            history_limit,
+            rss: Vec::new(),
+            revision: 0,
+            rolling: false,
+        });
+        self.notify(crate::engine::Change::Dep(id));
+        Ok(())
+    }
+}
+
+fn kind(o: &serde_json::Value) -> String {
+    o.get("kind")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn name(o: &serde_json::Value) -> String {
+    o.pointer("/metadata/name")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn namespace(o: &serde_json::Value) -> String {
+    o.pointer("/metadata/namespace")
+        .and_then(|v| v.as_str())
+        .unwrap_or("default")
+        .to_string()
+}
+
+/// Sets an annotation on a pod template.
+pub(crate) fn set_annotation(tpl: &mut serde_json::Value, key: &str, value: &str) {
+    if let Some(m) = tpl.as_object_mut() {
+        let meta = m.entry("metadata").or_insert_with(|| serde_json::json!({}));
+        if let Some(meta) = meta.as_object_mut() {
+            let ann = meta
+                .entry("annotations")
+                .or_insert_with(|| serde_json::json!({}));
+            if let Some(ann) = ann.as_object_mut() {
+                ann.insert(key.into(), value.into());
+            }
+        }
+    }
+}
+
+/// Sets the first container's image.
+pub(crate) fn set_image(tpl: &mut serde_json::Value, image: &str) {
+    if let Some(c) = tpl.pointer_mut("/spec/containers/0")
+        && let Some(c) = c.as_object_mut()
+    {
+        c.insert("image".into(), image.into());
+    }
+}
+
+/// FNV-1a: a stable hash for `pod-template-hash` (same template, same name, every run).
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn probe(v: Option<&serde_json::Value>) -> Option<Probe> {
+    let v = v?;
+    let secs = |f: &str, d: u64| v.get(f).and_then(|x| x.as_u64()).unwrap_or(d);
+    Some(Probe {
+        initial_delay: secs("initialDelaySeconds", 0) * 1000,
+        period: secs("periodSeconds", 10).max(1) * 1000,
+        success: secs("successThreshold", 1).max(1) as u32,
+        failure: secs("failureThreshold", 3).max(1) as u32,
+    })
+}
+
+/// What a preStop hook's duration is: `sleep` actions, exec hooks that start with
+/// `sleep N`, and berth's connection drain (a sleep, then a wait for connections).
+fn pre_stop(v: Option<&serde_json::Value>) -> PreStop {
+    let Some(v) = v else { return PreStop::None };
+    if let Some(s) = v.pointer("/sleep/seconds").and_then(|s| s.as_u64()) {
+        return PreStop::Sleep(s * 1000);
+    }
+    let Some(cmd) = v.pointer("/exec/command").and_then(|c| c.as_array()) else {
+        return PreStop::Unknown;
+    };
+    let words: Vec<&str> = cmd.iter().filter_map(|w| w.as_str()).collect();
+    let script = words.join(" ");
+    let sleep = leading_sleep(&script);
+    if script.contains("/proc/net/tcp") {
+        // berth's drain hook: `while [ $i -lt N ] && <connections left>; do sleep 1; ...`
+        let timeout = script
+            .split("-lt ")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(30);
+        return PreStop::Drain {
+            sleep: sleep.unwrap_or(0),
+            timeout: timeout * 1000,
+        };
+    }
+    match sleep {
+        Some(s) => PreStop::Sleep(s),
+        None => PreStop::Unknown,
+    }
+}
+
+/// The `N` of a script that begins with `sleep N` (after an optional `sh -c`).
+fn leading_sleep(script: &str) -> Option<Millis> {
+    let pos = script.find("sleep ")?;
+    let before = &script[..pos];
+    let plain = before.split_whitespace().all(|w| {
+        matches!(
+            w,
+            "/bin/sh" | "sh" | "-c" | "/bin/bash" | "bash" | "-ec" | "exec"
+        )
+    });
+    if !plain {
+        return None;
+    }
+    let n: String = script[pos + 6..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let secs: f64 = n.parse().ok()?;
+    Some((secs * 1000.0).round() as Millis)
+}
+
+/// Reads a pod template.
+pub(crate) fn template(json: &serde_json::Value, cp: &ControlPlane) -> Result<Template, SimError> {
+    let bad = |m: &str| SimError::Template(m.to_string());
+    let labels: BTreeMap<String, String> = json
+        .pointer("/metadata/labels")
+        .and_then(|v| v.as_object())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let spec = json
+        .get("spec")
+        .ok_or_else(|| bad("the template has no spec"))?;
+    let container = spec
+        .pointer("/containers/0")
+        .ok_or_else(|| bad("the template has no container"))?;
+    let image = container
+        .get("image")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
+    let text = serde_json::to_string(json).map_err(|e| bad(&e.to_string()))?;
+    let hash = {
+        // Upstream encodes its hash with the same vowel-free alphabet as generated names.
+        const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+        let mut h = fnv(text.as_bytes());
+        (0..10)
+            .map(|_| {
+                let c = ALPHABET[(h % ALPHABET.len() as u64) as usize] as char;
+                h /= ALPHABET.len() as u64;
+                c
+            })
+            .collect::<String>()
+    };
+    // The scheduler reads the template as the pod it would be.
+    let pod = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "template", "namespace": "default", "labels": labels},
+        "spec": spec,
+    });
+    let object = Object {
+        file: std::sync::Arc::from("template"),
+        document: 0,
+        item: None,
+        node: Node::from_json(&pod, Pos::default()),
+        duplicate_keys: Vec::new(),
+    };
+    let mut sched = PodInfo::from_object(&object);
+    // DefaultTolerationSeconds admission: pods that do not tolerate node conditions get
+    // 300 s (or the scenario's value) for not-ready and unreachable.
+    let mut condition_tolerations = Vec::new();
+    for key in [
+        "node.kubernetes.io/not-ready",
+        "node.kubernetes.io/unreachable",
+    ] {
+        let taint = berth_scheduler::Taint {
+            key: key.into(),
+            value: String::new(),
+            effect: "NoExecute".into(),
+        };
+        let own: Vec<Option<Millis>> = spec
+            .get("tolerations")
+            .and_then(|t| t.as_array())
+            .map(|ts| {
+                ts.iter()
+                    .filter(|t| {
+                        let tol = berth_scheduler::Toleration {
+                            key: t.get("key").and_then(|v| v.as_str()).unwrap_or("").into(),
+                            operator: t
+                                .get("operator")
+                                .and_then(|v| v.as_str())
+                                .unwrap_or("Equal")
+                                .into(),
+                            value: t.get("value").and_then(|v| v.as_str()).unwrap_or("").into(),
+                            effect: t
+                                .get("effect")
+                                .and_then(|v| v.as_str())
+                                .unwrap_or("")
+                                .into(),
+                        };
+                        tol.tolerates(&taint)
+                    })
+                    .map(|t| {
+                        t.get("tolerationSeconds")
+                            .and_then(|v| v.as_i64())
+                            .map(|s| s.max(0) as u64 * 1000)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if own.is_empty() {
+            condition_tolerations.push((key.to_string(), Some(cp.default_toleration)));
+            sched.tolerations.push(berth_scheduler::Toleration {
+                key: key.into(),
+                operator: "Exists".into(),
+                value: String::new(),
+                effect: "NoExecute".into(),
+            });
+        } else {
+            // Several matching tolerations: the longest wins; one without a limit is for ever.
+            let forever = own.iter().any(Option::is_none);
+            let longest = own.iter().flatten().max().copied();
+            condition_tolerations.push((key.to_string(), if forever { None } else { longest }));
+        }
+    }
+    let grace = spec
+        .get("terminationGracePeriodSeconds")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(30)
+        * 1000;
+    Ok(Template {
+        hash,
+        json: json.clone(),
+        labels,
+        sched,
+        image,
+        grace,
+        pre_stop: pre_stop(container.pointer("/lifecycle/preStop")),
+        readiness: probe(container.get("readinessProbe")),
+        liveness: probe(container.get("livenessProbe")),
+        startup: probe(container.get("startupProbe")),
+        condition_tolerations,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pre_stop_hooks_read_as_durations() {
+        let j = |v: serde_json::Value| pre_stop(Some(&v));
+        assert_eq!(
+            j(serde_json::json!({"sleep": {"seconds": 5}})),
+            PreStop::Sleep(5_000)
+        );
+        assert_eq!(
+            j(serde_json::json!({"exec": {"command": ["/bin/sh", "-c", "sleep 15"]}})),
+            PreStop::Sleep(15_000)
+        );
+        assert_eq!(
+            j(serde_json::json!({"exec": {"command": ["sleep", "2.5"]}})),
+            PreStop::Sleep(2_500)
+        );
+        assert_eq!(
+            j(serde_json::json!({"exec": {"command": ["/bin/sh", "-c",
+                "sleep 15; i=0; while [ $i -lt 30 ] && cat /proc/net/tcp; do sleep 1; done"]}})),
+            PreStop::Drain {
+                sleep: 15_000,
+                timeout: 30_000
+            }
+        );
+        assert_eq!(
+            j(serde_json::json!({"exec": {"command": ["/app/stop.sh"]}})),
+            PreStop::Unknown
+        );
+        assert_eq!(
+            j(serde_json::json!({"httpGet": {"path": "/stop", "port": 80}})),
+            PreStop::Unknown
+        );
+    }
+
+    #[test]
+    fn templates_hash_stably_and_change_with_the_image() {
+        let t = serde_json::json!({
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "app", "image": "web:1"}]}
+        });
+        let cp = ControlPlane::default();
+        let a = template(&t, &cp).expect("template");
+        let b = template(&t, &cp).expect("template");
+        assert_eq!(a.hash, b.hash);
+        let mut t2 = t.clone();
+        set_image(&mut t2, "web:2");
+        assert_ne!(template(&t2, &cp).expect("template").hash, a.hash);
+        assert_eq!(a.grace, 30_000);
+        // DefaultTolerationSeconds gives both condition tolerations 300 s.
+        assert_eq!(
+            a.condition_tolerations,
+            vec![
+                ("node.kubernetes.io/not-ready".to_string(), Some(300_000)),
+                ("node.kubernetes.io/unreachable".to_string(), Some(300_000)),
+            ]
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! Traffic: requests at a rate per Service, spread round-robin over the endpoints the load
+//! balancer knows, counted exactly per interval in which nothing changes.
+//!
+//! Between two changes (the balancer's endpoint set, a backend's state, the rate) every
+//! backend either answers or does not, so the requests of the interval can be counted in one
+//! step: `floor(rate·t)` requests have been sent by time `t`, and each interval's requests go
+//! round-robin over the set. Nothing is simulated per request, which keeps an hour of 500
+//! busy Services cheap. Before any change, the Service's traffic is counted up to now with
+//! the old state.
+//!
+//! A request fails when it lands on a backend that does not answer: refused (nothing
+//! listens: a 502 from the balancer), or no answer at all (the pod's sandbox or node is gone:
+//! a 504), or when the process dies while the request is in flight (502, or 504 if the node
+//! went down). With no endpoint at all the balancer answers 503. Passive health checks
+//! follow nginx's `max_fails`/`fail_timeout`: a backend that failed `max_fails` times is left
+//! out for `fail_timeout`, its share going to the others. Retries (nginx's
+//! `proxy_next_upstream error timeout`) send a request that could not connect to the next
+//! backends in turn; a request cut mid-flight is not retried (nginx does not retry a request
+//! it has already sent unless told the method is idempotent).
+
+use std::rc::Rc;
+
+use crate::engine::{Ev, Sim};
+use crate::world::{PodId, Serve, SvcId};
+
+impl Sim {
+    /// Changes what a pod answers, counting traffic up to now first.
+    pub(crate) fn set_serve(&mut self, p: PodId, s: Serve) {
+        if self.pods[p].rt.serve == s {
+            return;
+        }
+        for i in 0..self.pods[p].services.len() {
+            let svc = self.pods[p].services[i];
+            if self.svcs[svc].lb.binary_search(&p).is_ok() {
+                self.account(svc);
+                if s == Serve::Accept {
+                    self.svcs[svc].peers.remove(&p);
+                }
+            }
+        }
+        self.pods[p].rt.serve = s;
+    }
+
+    /// Sets a Service's request rate.
+    pub(crate) fn set_rate(&mut self, s: SvcId, rate: f64) {
+        self.account(s);
+        self.svcs[s].rate = rate;
+        self.svcs[s].rate_since = self.now;
+    }
+
+    /// The balancer learns a new endpoint set.
+    pub(crate) fn lb_update(&mut self, s: SvcId, set: Rc<Vec<PodId>>) {
+        self.account(s);
+        let svc = &mut self.svcs[s];
+        svc.peers.retain(|p, _| set.binary_search(p).is_ok());
+        svc.rr = if set.is_empty() {
+            0
+        } else {
+            svc.rr % set.len()
+        };
+        svc.lb = set;
+    }
+
+    /// The EndpointSlice controller: publishes the Service's ready endpoints (ready, not
+    /// terminating), which reach the balancer one propagation delay later.
+    pub(crate) fn sync_endpoints(&mut self, s: SvcId) {
+        let ready: Vec<PodId> = self.svcs[s]
+            .pods
+            .iter()
+            .copied()
+            .filter(|&p| self.pods[p].serving_ready() && self.pods[p].node.is_some())
+            .collect();
+        if ready != *self.svcs[s].published {
+            let set = Rc::new(ready);
+            self.svcs[s].published = set.clone();
+            self.svcs[s].slice_version = self.bump();
+            let delay = self.sc.lb.propagation;
+            self.after(delay, Ev::LbUpdate(s, set));
+        }
+    }
+
+    /// Counts a Service's traffic from where it was last counted up to now.
+    pub(crate) fn account(&mut self, s: SvcId) {
+        let (a, b) = (self.svcs[s].accounted, self.now);
+        if b <= a {
+            return;
+        }
+        self.svcs[s].accounted = b;
+        let rate = self.svcs[s].rate;
+        let Some(app) = self.svcs[s].app else { return };
+        if rate <= 0.0 {
+            return;
+        }
+        let since = self.svcs[s].rate_since;
+        let sent = |t: u64| (rate * (t - since) as f64 / 1000.0).floor() as u64;
+        let n = sent(b) - sent(a);
+        if n == 0 {
+            return;
+        }
+        self.apps[app].stats.requests += n;
+        let lb = self.svcs[s].lb.clone();
+        let k = lb.len() as u64;
+        if k == 0 {
+            self.apps[app].stats.failed_503 += n;
+            return;
+        }
+        let serve: Vec<Serve> = lb.iter().map(|&p| self.pods[p].rt.serve).collect();
+        let any_accepts = serve.contains(&Serve::Accept);
+        let (base, extra) = (n / k, n % k);
+        let rr = self.svcs[s].rr as u64;
+        let params = self.sc.lb.clone();
+        let (mut f502, mut f504) = (0u64, 0u64);
+        for (i, &p) in lb.iter().enumerate() {
+            if serve[i] == Serve::Accept {
+                continue;
+            }
+            let i = i as u64;
+            let c = base + u64::from((i + k - rr) % k < extra);
+            if c == 0 {
+                continue;
+            }
+            let mut failing = c;
+            if params.max_fails > 0 {
+                failing = self.passive(s, p, c, a, b);
+                let diverted = c - failing;
+                if !any_accepts {
+                    // No live backend left: nginx answers 502.
+                    f502 += diverted;
+                }
+            }
+            let rescued = params.retries > 0
+                && (1..=u64::from(params.retries).min(k - 1))
+                    .any(|j| serve[((i + j) % k) as usize] == Serve::Accept);
+            if rescued {
+                continue;
+            }
+            match serve[i as usize] {
+                Serve::Absent => f504 += failing,
+                _ => f502 += failing,
+            }
+        }
+        self.svcs[s].rr = ((rr + extra) % k) as usize;
+        let st = &mut self.apps[app].stats;
+        st.failed_502 += f502;
+        st.failed_504 += f504;
+    }
+
+    /// How many of `c` requests sent to a failing backend over `[a, b)` it really gets,
+    /// with nginx's passive health checks taking it out after `max_fails` failures.
+    fn passive(&mut self, s: SvcId, p: PodId, c: u64, a: u64, b: u64) -> u64 {
+        let max_fails = f64::from(self.sc.lb.max_fails);
+        let fail_timeout = self.sc.lb.fail_timeout as f64;
+        let per_ms = c as f64 / (b - a) as f64;
+        let peer = self.svcs[s].peers.entry(p).or_default();
+        let mut t = a.max(peer.down_until) as f64;
+        let mut got = 0.0;
+        while t < b as f64 {
+            let need = max_fails - peer.fails;
+            let dt = need / per_ms;
+            if t + dt >= b as f64 {
+                let x = (b as f64 - t) * per_ms;
+                got += x;
+                peer.fails += x;
+                break;
+            }
+            got += need;
+            peer.fails = 0.0;
+            t += dt + fail_timeout;
+            peer.down_until = t.ceil() as u64;
+        }
+        (got.round() as u64).min(c)
+    }
+
+    /// Requests in flight on a process that just died: the last `cut` milliseconds of its
+    /// share of each Service's traffic.
+    pub(crate) fn lose_in_flight(&mut self, p: PodId, cut: u64, node_down: bool) {
+        for i in 0..self.pods[p].services.len() {
+            let s = self.pods[p].services[i];
+            let Some(app) = self.svcs[s].app else {
+                continue;
+            };
+            let k = self.svcs[s].lb.len();
+            if self.svcs[s].rate <= 0.0 || self.svcs[s].lb.binary_search(&p).is_err() {
+                continue;
+            }
+            self.account(s);
+            let lost = (self.svcs[s].rate / k as f64 * cut as f64 / 1000.0).floor() as u64;
+            let st = &mut self.apps[app].stats;
+            if node_down {
+                st.failed_504 += lost;
+            } else {
+                st.failed_502 += lost;
+            }
+        }
+    }
+}
