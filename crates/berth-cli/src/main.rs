@@ -2,6 +2,7 @@
 //! decision is made by the library crates.
 
 mod crd;
+mod demo;
 mod doctor;
 mod explain;
 mod inputs;
@@ -35,6 +36,8 @@ enum Command {
     Place(place::PlaceArgs),
     /// Print berth's CustomResourceDefinitions.
     Crd(crd::CrdArgs),
+    /// Show what berth is for: built-in scenarios on the simulator, in a minute of reading.
+    Demo(demo::DemoArgs),
     /// Run a scenario on the cluster simulator: a timeline, request counts, assertions.
     Sim(sim::SimArgs),
 }
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Place(a) => place::place(&a),
         Command::Crd(a) => crd::crd(&a),
         Command::Sim(a) => sim::sim(&a),
+        Command::Demo(a) => demo::demo(&a),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -411,6 +411,8 @@ impl Sim {
                 drain_since: None,
                 kill_at: None,
                 crash_streak: 0,
+                capacity: 1.0,
+                overloaded_since: None,
             },
         });
         for s in services {
@@ -535,10 +537,31 @@ impl Sim {
                 format!("all {desired} replicas ready")
             };
             let name = self.apps[app].name.clone();
+            self.apps[app].stats.placement = self.placement(app);
             self.event(false, "AppReady", format!("app/{name}"), Some(app), desc);
             let delay = self.sc.lb.propagation;
             self.after(delay, Ev::TrafficStart(app));
         }
+    }
+
+    /// Where an app's live pods run: (switch, node, pods).
+    fn placement(&self, app: usize) -> Vec<(String, String, u32)> {
+        let mut per: std::collections::BTreeMap<(String, String), u32> = Default::default();
+        for pod in &self.pods {
+            if pod.app != app || pod.removed || pod.meta.deletion.is_some() {
+                continue;
+            }
+            if let Some(n) = pod.node {
+                let switch = self.cluster.nodes[n]
+                    .labels
+                    .get(&self.switch_label)
+                    .cloned()
+                    .unwrap_or_default();
+                *per.entry((switch, self.nodes[n].meta.name.clone()))
+                    .or_default() += 1;
+            }
+        }
+        per.into_iter().map(|((s, n), c)| (s, n, c)).collect()
     }
 
     /// Traffic to an app begins.
@@ -547,6 +570,57 @@ impl Sim {
         for s in self.apps[app].svcs.clone() {
             self.svcs[s].accounted = self.now;
             self.set_rate(s, rate);
+        }
+    }
+
+    /// The autoscalers' periodic sync (upstream's `--horizontal-pod-autoscaler-sync-period`).
+    pub(crate) fn sync_hpas(&mut self) {
+        for h in 0..self.hpas.len() {
+            let d = self.hpas[h].dep;
+            let mut samples = Vec::new();
+            for &r in &self.deps[d].rss {
+                for &p in &self.rss[r].pods {
+                    let pod = &self.pods[p];
+                    if pod.removed {
+                        continue;
+                    }
+                    let running = matches!(pod.rt.container, Container::Running(_));
+                    samples.push(crate::hpa::PodSample {
+                        ready: pod.ready,
+                        terminating: pod.meta.deletion.is_some(),
+                        failed: false,
+                        start_time: pod.rt.admitted.unwrap_or(pod.meta.created),
+                        ready_transition: pod.rt.admitted.map(|_| pod.ready_changed),
+                        request_milli: pod.tpl.sched.requests.milli_cpu,
+                        // A throttled process uses its limit, not its demand.
+                        usage_milli: running.then(|| {
+                            let u = self.cpu_usage(p);
+                            pod.tpl.cpu_limit.map_or(u, |l| u.min(l as f64)).round() as i64
+                        }),
+                        // metrics-server reports a usage averaged over its last window.
+                        metric_window_start: self.now.saturating_sub(15_000),
+                        pending: pod.phase == Phase::Pending,
+                    });
+                }
+            }
+            let current = self.deps[d].replicas;
+            let mut state = std::mem::take(&mut self.hpas[h].state);
+            let decision =
+                crate::hpa::sync(&self.hpas[h].spec, current, &samples, self.now, &mut state);
+            self.hpas[h].state = state;
+            if decision.scaled && decision.desired != current {
+                self.deps[d].replicas = decision.desired;
+                self.deps[d].meta.resource_version = self.bump();
+                let app = self.deps[d].app;
+                self.apps[app].stats.rescales += 1;
+                let obj = format!("horizontalpodautoscaler/{}", self.hpas[h].meta.name);
+                let msg = format!(
+                    "New size: {}; reason: {}",
+                    decision.desired, decision.reason
+                );
+                self.event(false, "SuccessfulRescale", obj, Some(app), msg);
+                self.notify(Change::Dep(d));
+            }
         }
     }
 

@@ -11,7 +11,7 @@ use crate::report::{Event, Report};
 use crate::rng::Rng;
 use crate::scenario::{Action, Scenario};
 use crate::time::Millis;
-use crate::world::{App, Dep, NodeId, NodeObj, Pdb, Pod, PodId, Rs, RsId, Svc, SvcId};
+use crate::world::{App, Dep, Hpa, NodeId, NodeObj, Pdb, Pod, PodId, Rs, RsId, Svc, SvcId};
 
 /// One kubelet step for a pod; stale once the pod's runtime generation moves on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,10 @@ pub(crate) enum Step {
     Exit,
     /// The grace period is over: SIGKILL.
     Kill,
+    /// A quarter of the warm-up after a start has passed.
+    WarmupEnd,
+    /// Liveness gives up on a process overloaded since this time.
+    OverloadKill(Millis),
 }
 
 /// Something that happens at a time.
@@ -63,6 +67,10 @@ pub(crate) enum Ev {
     Resync(usize),
     /// An app's traffic begins.
     TrafficStart(usize),
+    /// The autoscalers' periodic sync.
+    HpaSync,
+    /// A slow-start weight step for a Service's backends.
+    LbRamp(SvcId),
     /// The end of the run.
     End,
 }
@@ -129,6 +137,7 @@ pub struct Sim {
     pub(crate) deps: Vec<Dep>,
     pub(crate) svcs: Vec<Svc>,
     pub(crate) pdbs: Vec<Pdb>,
+    pub(crate) hpas: Vec<Hpa>,
     pub(crate) apps: Vec<App>,
     pub(crate) cluster: Cluster,
     pub(crate) profile: Profile,
@@ -145,6 +154,7 @@ pub struct Sim {
     pub(crate) last_monitor: Millis,
     pub(crate) events: Vec<Event>,
     pub(crate) notes: Vec<String>,
+    pub(crate) switch_label: String,
     ended: bool,
 }
 
@@ -166,6 +176,7 @@ impl Sim {
             deps: Vec::new(),
             svcs: Vec::new(),
             pdbs: Vec::new(),
+            hpas: Vec::new(),
             apps: Vec::new(),
             cluster: Cluster::default(),
             profile: Profile::default(),
@@ -181,6 +192,7 @@ impl Sim {
             last_monitor: 0,
             events: Vec::new(),
             notes: Vec::new(),
+            switch_label: berth_model::DEFAULT_SWITCH_LABEL.to_string(),
             ended: false,
         };
         sim.build_cluster();
@@ -191,6 +203,9 @@ impl Sim {
         }
         let period = sim.sc.control_plane.node_monitor_period;
         sim.at(period, Ev::NodeMonitor);
+        if !sim.hpas.is_empty() {
+            sim.at(crate::hpa::DEFAULT_SYNC_PERIOD, Ev::HpaSync);
+        }
         let end = sim.sc.duration;
         sim.at(end, Ev::End);
         Ok(sim)
@@ -275,6 +290,11 @@ impl Sim {
             Ev::DrainTick(d) => self.drain_tick(d),
             Ev::Resync(d) => self.notify(Change::Dep(d)),
             Ev::TrafficStart(app) => self.start_traffic(app),
+            Ev::HpaSync => {
+                self.sync_hpas();
+                self.after(crate::hpa::DEFAULT_SYNC_PERIOD, Ev::HpaSync);
+            }
+            Ev::LbRamp(s) => self.lb_ramp(s),
             Ev::End => {
                 for s in 0..self.svcs.len() {
                     self.account(s);

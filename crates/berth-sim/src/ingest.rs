@@ -46,6 +46,7 @@ impl Sim {
                 labels,
                 switch_label,
             } => {
+                self.switch_label = switch_label.clone();
                 for s in 0..switches {
                     let zone = zone_name(s % zones);
                     for h in 0..hosts_per_switch {
@@ -157,13 +158,16 @@ impl Sim {
                             .unwrap_or(1);
                         self.add_deployment(file, o, replicas)?;
                     }
-                    (1, "HorizontalPodAutoscaler") => {
-                        *ignored.entry("HorizontalPodAutoscaler (replicas held at minReplicas; autoscaling is not simulated yet)".into()).or_default() += 1;
-                    }
+                    (1, "HorizontalPodAutoscaler") => {}
                     (1, "Service" | "PodDisruptionBudget") | (0, _) => {}
                     (1, other) => *ignored.entry(other.to_string()).or_default() += 1,
                     _ => {}
                 }
+            }
+        }
+        for (file, o) in &objects {
+            if kind(o) == "HorizontalPodAutoscaler" {
+                self.add_hpa(file, o)?;
             }
         }
         for (k, n) in ignored {
@@ -242,6 +246,7 @@ impl Sim {
             lb: Rc::new(Vec::new()),
             rr: 0,
             peers: BTreeMap::new(),
+            joined: BTreeMap::new(),
             rate: 0.0,
             rate_since: 0,
             accounted: 0,
@@ -273,6 +278,131 @@ impl Sim {
             selector,
             min_available,
             max_unavailable,
+        });
+        Ok(())
+    }
+
+    fn add_hpa(&mut self, file: &str, o: &serde_json::Value) -> Result<(), SimError> {
+        use crate::hpa::{HpaSpec, Policy, PolicyKind, Rules, SelectPolicy, Target};
+        let err = |message: String| SimError::Object {
+            file: file.to_string(),
+            object: format!("HorizontalPodAutoscaler/{}", name(o)),
+            message,
+        };
+        let ns = namespace(o);
+        let target = o
+            .pointer("/spec/scaleTargetRef/name")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        if o.pointer("/spec/scaleTargetRef/kind")
+            .and_then(|v| v.as_str())
+            != Some("Deployment")
+        {
+            self.notes.push(format!(
+                "HorizontalPodAutoscaler/{}: only Deployments are scaled in the simulator",
+                name(o)
+            ));
+            return Ok(());
+        }
+        let Some(dep) = self
+            .deps
+            .iter()
+            .position(|d| d.meta.name == target && d.meta.namespace == ns)
+        else {
+            return Err(err(format!(
+                "spec.scaleTargetRef: no Deployment {target} in {ns}"
+            )));
+        };
+        let min = o
+            .pointer("/spec/minReplicas")
+            .and_then(|v| v.as_i64())
+            .unwrap_or(1) as i32;
+        let max = o
+            .pointer("/spec/maxReplicas")
+            .and_then(|v| v.as_i64())
+            .ok_or_else(|| err("spec.maxReplicas is missing".into()))? as i32;
+        // One CPU metric (Resource or ContainerResource); upstream's default is 80 %.
+        let metrics = o
+            .pointer("/spec/metrics")
+            .and_then(|m| m.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let mut target_spec = if metrics.is_empty() {
+            Some(Target::Utilization(80))
+        } else {
+            None
+        };
+        for m in &metrics {
+            let src = m.get("resource").or_else(|| m.get("containerResource"));
+            let Some(src) = src else { continue };
+            if src.get("name").and_then(|v| v.as_str()) != Some("cpu") {
+                continue;
+            }
+            let t = src.get("target");
+            if let Some(u) = t
+                .and_then(|t| t.get("averageUtilization"))
+                .and_then(|v| v.as_i64())
+            {
+                target_spec = Some(Target::Utilization(u as i32));
+            } else if let Some(v) = t.and_then(|t| t.get("averageValue")) {
+                let milli = v
+                    .as_str()
+                    .map(str::to_string)
+                    .or_else(|| v.as_i64().map(|i| i.to_string()))
+                    .and_then(|q| berth_manifest::quantity::Quantity::parse(&q).ok())
+                    .and_then(|q| i64::try_from(q.millis()).ok());
+                target_spec = milli.map(Target::AverageValueMilli);
+            }
+        }
+        let Some(target_spec) = target_spec else {
+            self.notes.push(format!(
+                "HorizontalPodAutoscaler/{}: no CPU metric, so it is not simulated (replicas stay at {min})",
+                name(o)
+            ));
+            return Ok(());
+        };
+        let rules = |dir: &str, default: Rules| -> Rules {
+            let Some(r) = o.pointer(&format!("/spec/behavior/{dir}")) else {
+                return default;
+            };
+            let mut out = default;
+            if let Some(w) = r.get("stabilizationWindowSeconds").and_then(|v| v.as_u64()) {
+                out.stabilization_window_seconds = w as u32;
+            }
+            match r.get("selectPolicy").and_then(|v| v.as_str()) {
+                Some("Min") => out.select_policy = SelectPolicy::Min,
+                Some("Disabled") => out.select_policy = SelectPolicy::Disabled,
+                Some(_) => out.select_policy = SelectPolicy::Max,
+                None => {}
+            }
+            if let Some(ps) = r.get("policies").and_then(|v| v.as_array()) {
+                out.policies = ps
+                    .iter()
+                    .filter_map(|p| {
+                        Some(Policy {
+                            kind: match p.get("type")?.as_str()? {
+                                "Pods" => PolicyKind::Pods,
+                                _ => PolicyKind::Percent,
+                            },
+                            value: p.get("value")?.as_i64()? as i32,
+                            period_seconds: p.get("periodSeconds")?.as_u64()? as u32,
+                        })
+                    })
+                    .collect();
+            }
+            out
+        };
+        let mut spec = HpaSpec::cpu_utilization(min, max, 80);
+        spec.target = target_spec;
+        spec.behavior_unset = o.pointer("/spec/behavior").is_none();
+        spec.scale_up = rules("scaleUp", Rules::default_scale_up());
+        spec.scale_down = rules("scaleDown", Rules::default_scale_down());
+        let meta = self.new_meta(o);
+        self.hpas.push(crate::world::Hpa {
+            meta,
+            dep,
+            spec,
+            state: Default::default(),
         });
         Ok(())
     }
@@ -600,6 +730,15 @@ pub(crate) fn template(json: &serde_json::Value, cp: &ControlPlane) -> Result<Te
         liveness: probe(container.get("livenessProbe")),
         startup: probe(container.get("startupProbe")),
         condition_tolerations,
+        cpu_limit: container
+            .pointer("/resources/limits/cpu")
+            .and_then(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .or_else(|| v.as_f64().map(|f| f.to_string()))
+            })
+            .and_then(|q| berth_manifest::quantity::Quantity::parse(&q).ok())
+            .and_then(|q| i64::try_from(q.millis()).ok()),
     })
 }
 

@@ -140,6 +140,19 @@ impl Sim {
                 }
             }
             Step::PreStopDone => self.sigterm(p),
+            Step::WarmupEnd => self.reassess(p),
+            Step::OverloadKill(since) => {
+                if self.pods[p].rt.overloaded_since == Some(since) {
+                    self.event(
+                        true,
+                        "Unhealthy",
+                        obj,
+                        Some(app),
+                        "Liveness probe failed: timeout (the process is CPU-throttled); the container will be restarted".into(),
+                    );
+                    self.container_died(p, false);
+                }
+            }
             Step::Exit => {
                 self.end_process(p, Serve::Absent, false);
                 self.finish_pod(p);
@@ -171,6 +184,13 @@ impl Sim {
             rt.container = Container::Running(now);
             rt.probe_ready = false;
             rt.drain_since = None;
+            rt.capacity = 1.0;
+            rt.overloaded_since = None;
+        }
+        if b.warmup > 0 {
+            for k in 1..=4 {
+                self.kstep(p, b.warmup * k / 4, Step::WarmupEnd);
+            }
         }
         self.pods[p].phase = Phase::Running;
         self.set_serve(p, Serve::Refuse);
@@ -224,6 +244,21 @@ impl Sim {
             let d = c.sample(&mut self.rng);
             self.kstep(p, d, Step::Crash);
         }
+    }
+
+    /// Liveness probes time out on an overloaded process: the restart comes on the
+    /// failureThreshold-th tick from now.
+    pub(crate) fn plan_overload_kill(&mut self, p: PodId) {
+        let Some(l) = self.pods[p].tpl.liveness else {
+            return;
+        };
+        let Some(since) = self.pods[p].rt.overloaded_since else {
+            return;
+        };
+        let anchor = self.pods[p].rt.admitted.unwrap_or(self.now);
+        let first = tick_at_or_after(anchor, l.period, self.now);
+        let at = first + u64::from(l.failure - 1) * l.period;
+        self.kstep(p, at - self.now, Step::OverloadKill(since));
     }
 
     /// The container stopped on its own (crash, failed probe): restart after back-off.

@@ -16,6 +16,7 @@
 
 mod controllers;
 mod engine;
+pub mod hpa;
 mod ingest;
 mod kubelet;
 pub mod report;

@@ -49,8 +49,12 @@ pub struct AppReport {
     pub restarts: u64,
     /// Pods evicted.
     pub evictions: u64,
+    /// Autoscaler rescales.
+    pub rescales: u64,
     /// When all its replicas were first ready.
     pub ready_at: Option<Millis>,
+    /// Where its pods ran then: (switch, node, pods).
+    pub placement: Vec<(String, String, u32)>,
 }
 
 /// One assertion's verdict.
@@ -124,7 +128,9 @@ impl Report {
                 "max_ready": a.max_ready,
                 "restarts": a.restarts,
                 "evictions": a.evictions,
+                "rescales": a.rescales,
                 "ready_at": a.ready_at.map(|t| t as f64 / 1000.0),
+                "placement": a.placement.iter().map(|(s, n, c)| json!({"switch": s, "node": n, "pods": c})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "assertions": self.assertions.iter().map(|a| json!({
                 "name": a.name,
@@ -133,6 +139,13 @@ impl Report {
             })).collect::<Vec<_>>(),
             "notes": self.notes,
         })
+    }
+
+    /// Events of these reasons only.
+    pub fn highlights(&self, reasons: &[&str]) -> Report {
+        let mut r = self.clone();
+        r.events.retain(|e| reasons.contains(&e.reason.as_str()));
+        r
     }
 
     /// The timeline, grouped: events of the same app and reason within the same second
@@ -191,7 +204,7 @@ impl Report {
             .max(3);
         let _ = writeln!(
             out,
-            "  {:<w$}  {:>9}  {:>7}  {:>5}  {:>5}  {:>5}  {:>9}  {:>9}  {:>8}  {:>9}",
+            "  {:<w$}  {:>9}  {:>7}  {:>5}  {:>5}  {:>5}  {:>9}  {:>9}  {:>8}  {:>9}  {:>8}",
             "APP",
             "REQUESTS",
             "FAILED",
@@ -201,12 +214,13 @@ impl Report {
             "MIN-READY",
             "MAX-READY",
             "RESTARTS",
-            "EVICTIONS"
+            "EVICTIONS",
+            "RESCALES"
         );
         for a in &self.apps {
             let _ = writeln!(
                 out,
-                "  {:<w$}  {:>9}  {:>7}  {:>5}  {:>5}  {:>5}  {:>9}  {:>9}  {:>8}  {:>9}",
+                "  {:<w$}  {:>9}  {:>7}  {:>5}  {:>5}  {:>5}  {:>9}  {:>9}  {:>8}  {:>9}  {:>8}",
                 a.name,
                 a.requests,
                 a.failed,
@@ -216,7 +230,8 @@ impl Report {
                 a.min_ready.map_or("-".to_string(), |m| m.to_string()),
                 a.max_ready,
                 a.restarts,
-                a.evictions
+                a.evictions,
+                a.rescales
             );
         }
         out
@@ -281,7 +296,9 @@ pub(crate) fn build(sim: Sim) -> Report {
                 max_ready: s.max_ready,
                 restarts: s.restarts,
                 evictions: s.evictions,
+                rescales: s.rescales,
                 ready_at: s.steady_at,
+                placement: s.placement.clone(),
             }
         })
         .collect();
@@ -326,6 +343,18 @@ pub(crate) fn build(sim: Sim) -> Report {
             Measure::MaxRestarts(v) => {
                 let n = sum(|a| a.restarts);
                 (n <= v, format!("{n} restarts (at most {v})"))
+            }
+            Measure::MinRestarts(v) => {
+                let n = sum(|a| a.restarts);
+                (n >= v, format!("{n} restarts (at least {v})"))
+            }
+            Measure::MaxRescales(v) => {
+                let n = sum(|a| a.rescales);
+                (n <= v, format!("{n} rescales (at most {v})"))
+            }
+            Measure::MinRescales(v) => {
+                let n = sum(|a| a.rescales);
+                (n >= v, format!("{n} rescales (at least {v})"))
             }
             Measure::DrainsComplete(want) => {
                 let n = sim.drains.iter().filter(|d| d.done).count();

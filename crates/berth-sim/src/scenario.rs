@@ -134,6 +134,9 @@ pub struct LoadBalancerSpec {
     /// Further backends tried after a connection error (default 0).
     #[serde(default)]
     pub retries: Option<u32>,
+    /// nginx `slow_start`: a new backend's weight ramps up over this long (default off).
+    #[serde(default)]
+    pub slow_start: Option<String>,
 }
 
 /// Control-plane settings, named after their kube-controller-manager flags.
@@ -191,6 +194,42 @@ pub struct AppSpec {
     /// The process crashes this long after each start.
     #[serde(default)]
     pub crash_after: Option<String>,
+    /// CPU time one request costs (e.g. `2ms`): with the request rate, the CPU usage the
+    /// autoscaler sees and the throttling beyond the CPU limit.
+    #[serde(default)]
+    pub cpu_per_request: Option<String>,
+    /// CPU used with no traffic, in millicores (default 10).
+    #[serde(default)]
+    pub idle_cpu_millis: Option<u32>,
+    /// After each start the process is slower for this long (JIT warm-up, cold caches).
+    #[serde(default)]
+    pub warmup: Option<String>,
+    /// How much more CPU a request costs at the start of the warm-up (default 1); the
+    /// extra fades in quarter steps.
+    #[serde(default)]
+    pub warmup_factor: Option<f64>,
+    /// The balancer ramps this app's new backends up over this long (nginx `slow_start`;
+    /// default: the balancer's `slowStart`).
+    #[serde(default)]
+    pub slow_start: Option<String>,
+    /// Traffic spikes: every `every`, `requestsPerSecond` for `duration`.
+    #[serde(default)]
+    pub spikes: Option<SpikeSpec>,
+}
+
+/// A repeating traffic spike.
+#[derive(Serialize, Deserialize, Clone, Debug, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SpikeSpec {
+    /// Time from one spike's start to the next.
+    pub every: String,
+    /// How long each spike lasts.
+    pub duration: String,
+    /// The rate during a spike.
+    pub requests_per_second: f64,
+    /// When the first spike starts (default: one `every` in).
+    #[serde(default)]
+    pub start: Option<String>,
 }
 
 /// One entry of the timeline: a time and exactly one action.
@@ -310,6 +349,15 @@ pub struct AssertionSpec {
     /// At most this many container restarts.
     #[serde(default)]
     pub max_restarts: Option<u64>,
+    /// At least this many container restarts.
+    #[serde(default)]
+    pub min_restarts: Option<u64>,
+    /// At most this many autoscaler rescales.
+    #[serde(default)]
+    pub max_rescales: Option<u64>,
+    /// At least this many autoscaler rescales.
+    #[serde(default)]
+    pub min_rescales: Option<u64>,
     /// Every drain finished.
     #[serde(default)]
     pub drains_complete: Option<bool>,
@@ -326,6 +374,8 @@ pub struct LbParams {
     pub fail_timeout: Millis,
     /// Further backends tried after a connection error.
     pub retries: u32,
+    /// Weight ramp of new backends (0: off).
+    pub slow_start: Millis,
 }
 
 impl Default for LbParams {
@@ -335,6 +385,7 @@ impl Default for LbParams {
             max_fails: 0,
             fail_timeout: 10_000,
             retries: 0,
+            slow_start: 0,
         }
     }
 }
@@ -391,6 +442,16 @@ pub struct Behaviour {
     pub rate: f64,
     /// Crash this long after each start.
     pub crash_after: Option<Dist>,
+    /// CPU milliseconds per request.
+    pub cpu_per_request: f64,
+    /// Millicores with no traffic.
+    pub idle_cpu: f64,
+    /// Warm-up after each start.
+    pub warmup: Millis,
+    /// CPU cost factor at the start of the warm-up.
+    pub warmup_factor: f64,
+    /// This app's slow-start ramp, if it has its own.
+    pub slow_start: Option<Millis>,
 }
 
 impl Default for Behaviour {
@@ -404,6 +465,11 @@ impl Default for Behaviour {
             request: 50,
             rate: 0.0,
             crash_after: None,
+            cpu_per_request: 0.0,
+            idle_cpu: 10.0,
+            warmup: 0,
+            warmup_factor: 1.0,
+            slow_start: None,
         }
     }
 }
@@ -466,6 +532,12 @@ pub enum Measure {
     MinEvictions(u64),
     /// Restarts at most.
     MaxRestarts(u64),
+    /// Restarts at least.
+    MinRestarts(u64),
+    /// Rescales at most.
+    MaxRescales(u64),
+    /// Rescales at least.
+    MinRescales(u64),
     /// Every drain finished (or, with false, at least one did not).
     DrainsComplete(bool),
 }
@@ -749,6 +821,33 @@ impl Resolver<'_> {
             apps.entry(name.clone()).or_default();
         }
         let mut timeline = Vec::new();
+        for (name, a) in &s.apps {
+            let Some(sp) = &a.spikes else { continue };
+            let path = format!("spec.apps.{name}.spikes");
+            let every = self.millis(&format!("{path}.every"), &sp.every);
+            let len = self.millis(&format!("{path}.duration"), &sp.duration);
+            let start = match &sp.start {
+                Some(t) => self.millis(&format!("{path}.start"), t),
+                None => every,
+            };
+            if every == 0 || len == 0 || len >= every {
+                self.err(
+                    &path,
+                    "a spike must last longer than 0s and less than `every`".into(),
+                    None,
+                );
+                continue;
+            }
+            let base = a.requests_per_second.unwrap_or(0.0);
+            let mut t = start;
+            while t < duration {
+                timeline.push((t, Action::Traffic(name.clone(), sp.requests_per_second)));
+                if t + len < duration {
+                    timeline.push((t + len, Action::Traffic(name.clone(), base)));
+                }
+                t += every;
+            }
+        }
         for (i, st) in s.timeline.iter().enumerate() {
             if let Some(step) = self.step(&format!("spec.timeline[{i}]"), st, &known, duration) {
                 timeline.push(step);
@@ -911,6 +1010,9 @@ impl Resolver<'_> {
                 );
             }
         }
+        if let Some(d) = &l.slow_start {
+            p.slow_start = self.millis("spec.loadBalancer.slowStart", d);
+        }
         p.max_fails = l.max_fails.unwrap_or(0);
         p.retries = l.retries.unwrap_or(0);
         p
@@ -1048,6 +1150,41 @@ impl Resolver<'_> {
                 .crash_after
                 .as_ref()
                 .map(|t| self.dist(&format!("{path}.crashAfter"), Some(t), Dist::Fixed(0))),
+            cpu_per_request: match &a.cpu_per_request {
+                // Microsecond precision: a request can cost a fraction of a millisecond.
+                Some(t) => match t.strip_suffix("us") {
+                    Some(us) => us.parse::<f64>().map(|v| v / 1000.0).unwrap_or_else(|_| {
+                        self.err(
+                            &format!("{path}.cpuPerRequest"),
+                            format!("invalid duration {t:?}"),
+                            Some("e.g. `2ms` or `500us`".into()),
+                        );
+                        0.0
+                    }),
+                    None => self.millis(&format!("{path}.cpuPerRequest"), t) as f64,
+                },
+                None => d.cpu_per_request,
+            },
+            idle_cpu: a.idle_cpu_millis.map_or(d.idle_cpu, f64::from),
+            warmup: match &a.warmup {
+                Some(t) => self.millis(&format!("{path}.warmup"), t),
+                None => 0,
+            },
+            warmup_factor: {
+                let f = a.warmup_factor.unwrap_or(1.0);
+                if !(f.is_finite() && f >= 1.0) {
+                    self.err(
+                        &format!("{path}.warmupFactor"),
+                        "must be a number ≥ 1".into(),
+                        None,
+                    );
+                }
+                f
+            },
+            slow_start: a
+                .slow_start
+                .as_ref()
+                .map(|t| self.millis(&format!("{path}.slowStart"), t)),
         }
     }
 
@@ -1180,6 +1317,15 @@ impl Resolver<'_> {
         if let Some(v) = a.max_restarts {
             m.push(Measure::MaxRestarts(v));
         }
+        if let Some(v) = a.min_restarts {
+            m.push(Measure::MinRestarts(v));
+        }
+        if let Some(v) = a.max_rescales {
+            m.push(Measure::MaxRescales(v));
+        }
+        if let Some(v) = a.min_rescales {
+            m.push(Measure::MinRescales(v));
+        }
         if let Some(v) = a.drains_complete {
             m.push(Measure::DrainsComplete(v));
         }
@@ -1187,7 +1333,7 @@ impl Resolver<'_> {
             self.err(
                 path,
                 format!("an assertion takes exactly one measure, found {}", m.len()),
-                Some("one of maxFailedRequests, minFailedRequests, minReady, maxEvictions, minEvictions, maxRestarts, drainsComplete".into()),
+                Some("one of maxFailedRequests, minFailedRequests, minReady, maxEvictions, minEvictions, maxRestarts, minRestarts, maxRescales, minRescales, drainsComplete".into()),
             );
             return None;
         }
@@ -1208,6 +1354,9 @@ impl Resolver<'_> {
                 Measure::MaxEvictions(v) => format!("{who}: at most {v} evictions"),
                 Measure::MinEvictions(v) => format!("{who}: at least {v} evictions"),
                 Measure::MaxRestarts(v) => format!("{who}: at most {v} restarts"),
+                Measure::MinRestarts(v) => format!("{who}: at least {v} restarts"),
+                Measure::MaxRescales(v) => format!("{who}: at most {v} autoscaler rescales"),
+                Measure::MinRescales(v) => format!("{who}: at least {v} autoscaler rescales"),
                 Measure::DrainsComplete(true) => "every drain completes".into(),
                 Measure::DrainsComplete(false) => "a drain is blocked".into(),
             }

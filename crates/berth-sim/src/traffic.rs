@@ -46,19 +46,156 @@ impl Sim {
         self.account(s);
         self.svcs[s].rate = rate;
         self.svcs[s].rate_since = self.now;
+        let lb = self.svcs[s].lb.clone();
+        for &p in lb.iter() {
+            self.reassess(p);
+        }
     }
 
     /// The balancer learns a new endpoint set.
     pub(crate) fn lb_update(&mut self, s: SvcId, set: Rc<Vec<PodId>>) {
         self.account(s);
+        let old = self.svcs[s].lb.clone();
+        let now = self.now;
+        let slow = self.slow_start(s);
         let svc = &mut self.svcs[s];
         svc.peers.retain(|p, _| set.binary_search(p).is_ok());
+        svc.joined.retain(|p, _| set.binary_search(p).is_ok());
+        let mut joined_now = false;
+        for &p in set.iter() {
+            if old.binary_search(&p).is_err() {
+                svc.joined.insert(p, now);
+                joined_now = true;
+            }
+        }
         svc.rr = if set.is_empty() {
             0
         } else {
             svc.rr % set.len()
         };
-        svc.lb = set;
+        svc.lb = set.clone();
+        if slow > 0 && joined_now {
+            for k in 1..=3 {
+                self.after(slow * k / 4, Ev::LbRamp(s));
+            }
+        }
+        let mut touched: Vec<PodId> = old.iter().chain(set.iter()).copied().collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for p in touched {
+            self.reassess(p);
+        }
+    }
+
+    /// A slow-start step: new backends get more weight from now on.
+    pub(crate) fn lb_ramp(&mut self, s: SvcId) {
+        self.account(s);
+        let lb = self.svcs[s].lb.clone();
+        for &p in lb.iter() {
+            self.reassess(p);
+        }
+    }
+
+    /// The slow-start ramp of a Service's backends: the app's own, else the balancer's.
+    fn slow_start(&self, s: SvcId) -> u64 {
+        self.svcs[s]
+            .app
+            .and_then(|a| self.apps[a].behaviour.slow_start)
+            .unwrap_or(self.sc.lb.slow_start)
+    }
+
+    /// A backend's weight at the balancer: nginx's `slow_start` ramp, in quarter steps.
+    fn weight(&self, s: SvcId, p: PodId) -> f64 {
+        let slow = self.slow_start(s);
+        if slow == 0 {
+            return 1.0;
+        }
+        match self.svcs[s].joined.get(&p) {
+            Some(&j) if self.now < j + slow => ((self.now - j) * 4 / slow + 1) as f64 / 4.0,
+            _ => 1.0,
+        }
+    }
+
+    /// Requests per second a backend gets from all its Services now.
+    pub(crate) fn backend_rate(&self, p: PodId) -> f64 {
+        let mut rps = 0.0;
+        for &s in &self.pods[p].services {
+            let svc = &self.svcs[s];
+            if svc.rate <= 0.0 || svc.lb.binary_search(&p).is_err() {
+                continue;
+            }
+            let total: f64 = svc.lb.iter().map(|&q| self.weight(s, q)).sum();
+            rps += svc.rate * self.weight(s, p) / total;
+        }
+        rps
+    }
+
+    /// CPU a pod's process uses now, in millicores.
+    pub(crate) fn cpu_usage(&self, p: PodId) -> f64 {
+        let pod = &self.pods[p];
+        let b = &self.apps[pod.app].behaviour;
+        // The extra cost fades in quarter steps over the warm-up (JIT compiling the hot
+        // paths), so a ramp of traffic can keep pace with it.
+        let warm = match pod.rt.container {
+            crate::world::Container::Running(since) if self.now < since + b.warmup => {
+                let quarters = ((self.now - since) * 4 / b.warmup) as f64;
+                1.0 + (b.warmup_factor - 1.0) * (1.0 - quarters / 4.0)
+            }
+            _ => 1.0,
+        };
+        b.idle_cpu + self.backend_rate(p) * b.cpu_per_request * warm
+    }
+
+    /// Re-evaluates whether a process is CPU-throttled past its limit: beyond it, the
+    /// requests it cannot serve in time fail (504), and its liveness probe times out.
+    pub(crate) fn reassess(&mut self, p: PodId) {
+        let Some(limit) = self.pods[p].tpl.cpu_limit else {
+            return;
+        };
+        if self.apps[self.pods[p].app].behaviour.cpu_per_request <= 0.0
+            || !matches!(
+                self.pods[p].rt.container,
+                crate::world::Container::Running(_)
+            )
+        {
+            return;
+        }
+        let usage = self.cpu_usage(p);
+        let cap = if usage > limit as f64 {
+            limit as f64 / usage
+        } else {
+            1.0
+        };
+        if (cap - self.pods[p].rt.capacity).abs() < 1e-9 {
+            return;
+        }
+        for i in 0..self.pods[p].services.len() {
+            let s = self.pods[p].services[i];
+            if self.svcs[s].lb.binary_search(&p).is_ok() {
+                self.account(s);
+            }
+        }
+        self.pods[p].rt.capacity = cap;
+        if cap < 1.0 {
+            if self.pods[p].rt.overloaded_since.is_none() {
+                self.pods[p].rt.overloaded_since = Some(self.now);
+                let app = self.pods[p].app;
+                let obj = self.pod_ref(p);
+                self.event(
+                    true,
+                    "Overloaded",
+                    obj,
+                    Some(app),
+                    format!(
+                        "CPU {usage:.0}m over its {limit}m limit: throttled, {:.0}% of requests time out",
+                        (1.0 - cap) * 100.0
+                    ),
+                );
+                self.plan_overload_kill(p);
+            }
+        } else {
+            self.pods[p].rt.overloaded_since = None;
+        }
     }
 
     /// The EndpointSlice controller: publishes the Service's ready endpoints (ready, not
@@ -106,16 +243,31 @@ impl Sim {
         }
         let serve: Vec<Serve> = lb.iter().map(|&p| self.pods[p].rt.serve).collect();
         let any_accepts = serve.contains(&Serve::Accept);
-        let (base, extra) = (n / k, n % k);
+        // Shares by weight (all 1 without slow start: plain round-robin); the remainder
+        // goes one by one from the round-robin position.
+        let weights: Vec<f64> = lb.iter().map(|&p| self.weight(s, p)).collect();
+        let total: f64 = weights.iter().sum();
+        let mut shares: Vec<u64> = weights
+            .iter()
+            .map(|w| (n as f64 * w / total).floor() as u64)
+            .collect();
+        let extra = n - shares.iter().sum::<u64>().min(n);
         let rr = self.svcs[s].rr as u64;
+        for j in 0..extra {
+            shares[((rr + j) % k) as usize] += 1;
+        }
         let params = self.sc.lb.clone();
         let (mut f502, mut f504) = (0u64, 0u64);
         for (i, &p) in lb.iter().enumerate() {
+            let c = shares[i];
             if serve[i] == Serve::Accept {
+                let cap = self.pods[p].rt.capacity;
+                if cap < 1.0 {
+                    f504 += c - (c as f64 * cap).round() as u64;
+                }
                 continue;
             }
             let i = i as u64;
-            let c = base + u64::from((i + k - rr) % k < extra);
             if c == 0 {
                 continue;
             }

@@ -64,6 +64,8 @@ pub struct Template {
     pub startup: Option<Probe>,
     /// NoExecute tolerations of node conditions: (taint key, seconds or none = for ever).
     pub condition_tolerations: Vec<(String, Option<Millis>)>,
+    /// The first container's CPU limit in millicores: beyond it the process is throttled.
+    pub cpu_limit: Option<i64>,
 }
 
 /// A preStop hook, as far as its duration goes.
@@ -157,6 +159,10 @@ pub struct Runtime {
     pub kill_at: Option<Millis>,
     /// Consecutive crashes (for CrashLoopBackOff).
     pub crash_streak: u32,
+    /// Share of requests the process can answer (below 1 when CPU-throttled).
+    pub capacity: f64,
+    /// Since when the process is overloaded.
+    pub overloaded_since: Option<Millis>,
 }
 
 /// A pod.
@@ -359,6 +365,8 @@ pub struct Svc {
     pub rr: usize,
     /// Passive health state per backend.
     pub peers: BTreeMap<PodId, Peer>,
+    /// When each backend joined the balancer's set (for slow start).
+    pub joined: BTreeMap<PodId, Millis>,
     /// Requests per second (0 until traffic starts).
     pub rate: f64,
     /// When the current rate began.
@@ -378,6 +386,19 @@ pub struct Pdb {
     pub min_available: Option<IntOrPercent>,
     /// `spec.maxUnavailable`.
     pub max_unavailable: Option<IntOrPercent>,
+}
+
+/// A HorizontalPodAutoscaler and the controller's memory of it.
+#[derive(Debug, Clone)]
+pub struct Hpa {
+    /// Metadata.
+    pub meta: Meta,
+    /// The Deployment it scales.
+    pub dep: DepId,
+    /// What it asks for.
+    pub spec: crate::hpa::HpaSpec,
+    /// Recommendations and scale events kept between syncs.
+    pub state: crate::hpa::HpaState,
 }
 
 /// Per-app counters for the report.
@@ -403,8 +424,12 @@ pub struct AppStats {
     pub evictions: u64,
     /// Pods created.
     pub created: u64,
+    /// Autoscaler rescales.
+    pub rescales: u64,
     /// When the app first had all its replicas ready.
     pub steady_at: Option<Millis>,
+    /// Where its pods ran at that moment: (switch, node, pods), sorted.
+    pub placement: Vec<(String, String, u32)>,
 }
 
 impl AppStats {
