@@ -142,7 +142,11 @@ impl Sim {
             }
         };
         let old_total: i32 = olds.iter().map(|&r| self.rss[r].replicas).sum();
-        let old_pods: usize = olds.iter().map(|&r| self.rss[r].pods.len()).sum();
+        let old_pods: usize = olds
+            .iter()
+            .flat_map(|&r| &self.rss[r].pods)
+            .filter(|&&p| !self.pods[p].removed)
+            .count();
         if self.deps[d].recreate && old_total + old_pods as i32 > 0 && new.is_none() {
             // Recreate: every old pod gone before the new ReplicaSet exists.
             for &r in &olds {
@@ -182,7 +186,11 @@ impl Sim {
             self.reconcile_old(d, new, &olds, desired, unavailable, min_ready);
         }
         // Rollout complete: every old pod gone and the new ReplicaSet fully available.
-        let old_pods: usize = olds.iter().map(|&r| self.rss[r].pods.len()).sum();
+        let old_pods: usize = olds
+            .iter()
+            .flat_map(|&r| &self.rss[r].pods)
+            .filter(|&&p| !self.pods[p].removed)
+            .count();
         let old_total: i32 = olds.iter().map(|&r| self.rss[r].replicas).sum();
         if self.deps[d].rolling
             && old_total == 0
@@ -202,7 +210,9 @@ impl Sim {
         let idle: Vec<RsId> = olds
             .iter()
             .copied()
-            .filter(|&r| self.rss[r].replicas == 0 && self.rss[r].pods.is_empty())
+            .filter(|&r| {
+                self.rss[r].replicas == 0 && self.rss[r].pods.iter().all(|&p| self.pods[p].removed)
+            })
             .collect();
         let limit = self.deps[d].history_limit;
         if idle.len() > limit {

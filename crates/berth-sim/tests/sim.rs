@@ -1,0 +1,369 @@
+//! Behaviour of the simulator, proven through scenarios: the seeds' stories, upstream's
+//! rollout arithmetic, the kubelet's timings, the load balancer's parameters, determinism.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use berth_sim::{Report, Sim, load_scenario};
+
+fn examples() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenarios")
+}
+
+fn run_file(name: &str, seed: Option<u64>) -> Report {
+    let dir = examples();
+    let text = std::fs::read_to_string(dir.join(name)).expect("scenario");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).map_err(|e| e.to_string());
+    let mut sc = load_scenario(name, &text, &read).unwrap_or_else(|d| {
+        panic!(
+            "{name}: {}",
+            d.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    if let Some(s) = seed {
+        sc.seed = s;
+    }
+    Sim::new(sc).expect("starts").run()
+}
+
+/// Runs a scenario given as text, with its workload files in memory.
+fn run_inline(scenario: &str, files: &[(&str, &str)]) -> Report {
+    let map: BTreeMap<&str, &str> = files.iter().copied().collect();
+    let read = |f: &str| {
+        map.get(f)
+            .map(|t| t.to_string())
+            .ok_or_else(|| format!("no file {f}"))
+    };
+    let sc = load_scenario("inline.yaml", scenario, &read).unwrap_or_else(|d| {
+        panic!(
+            "{}",
+            d.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    Sim::new(sc).expect("starts").run()
+}
+
+fn failed_assertions(r: &Report) -> String {
+    r.assertions
+        .iter()
+        .filter(|a| !a.passed)
+        .map(|a| format!("{}: {}", a.name, a.detail))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[test]
+fn every_example_scenario_meets_its_assertions() {
+    let mut seen = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(examples())
+        .expect("examples")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let text = std::fs::read_to_string(&path).expect("read");
+        if !text.contains("kind: Scenario") {
+            continue;
+        }
+        let name = path.file_name().and_then(|n| n.to_str()).expect("name");
+        let r = run_file(name, None);
+        assert!(!r.assertions.is_empty(), "{name} asserts nothing");
+        assert!(r.passed(), "{name}: {}", failed_assertions(&r));
+        seen += 1;
+    }
+    assert!(seen >= 5, "only {seen} scenarios found");
+}
+
+#[test]
+fn same_seed_gives_the_same_report_byte_for_byte() {
+    for name in ["termination-storm.yaml", "hpa-warmup-trap.yaml"] {
+        let a = run_file(name, Some(7));
+        let b = run_file(name, Some(7));
+        assert_eq!(a.to_json().to_string(), b.to_json().to_string(), "{name}");
+        assert_eq!(a.to_text(), b.to_text(), "{name}");
+    }
+    // A different seed draws other start times and pod names.
+    let c = run_file("termination-storm.yaml", Some(8));
+    assert_ne!(
+        run_file("termination-storm.yaml", Some(7)).to_json(),
+        c.to_json()
+    );
+}
+
+#[test]
+fn the_seeds_stories_hold_for_other_seeds() {
+    for seed in 2..6 {
+        for name in [
+            "termination-storm.yaml",
+            "kubelet-partition.yaml",
+            "drain-blocked.yaml",
+        ] {
+            let r = run_file(name, Some(seed));
+            assert!(r.passed(), "{name} seed {seed}: {}", failed_assertions(&r));
+        }
+    }
+}
+
+const WEB: &str = "apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  replicas: REPLICAS
+  strategy: {rollingUpdate: {maxSurge: SURGE, maxUnavailable: UNAVAILABLE}}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 30
+      containers:
+        - name: app
+          image: web:1
+          readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 2}
+          PRESTOP
+          resources: {requests: {cpu: 100m, memory: 64Mi}}
+";
+
+fn web(replicas: u32, surge: &str, unavailable: &str, pre_stop_seconds: Option<u32>) -> String {
+    WEB.replace("REPLICAS", &replicas.to_string())
+        .replace("SURGE", surge)
+        .replace("UNAVAILABLE", unavailable)
+        .replace(
+            "PRESTOP",
+            &pre_stop_seconds.map_or(String::new(), |s| {
+                format!("lifecycle: {{preStop: {{sleep: {{seconds: {s}}}}}}}")
+            }),
+        )
+}
+
+fn scenario(lb: &str, app: &str, timeline: &str) -> String {
+    format!(
+        "apiVersion: berth.dev/v1alpha1
+kind: Scenario
+metadata: {{name: t}}
+spec:
+  duration: 5m
+  cluster: {{switches: 2, hostsPerSwitch: 4}}
+  loadBalancer: {lb}
+  workloads: [web.yaml]
+  apps:
+    web: {app}
+  timeline: {timeline}
+"
+    )
+}
+
+const STEADY: &str = "{startTime: 2s, requestTime: 100ms, stopTime: 200ms, requestsPerSecond: 800}";
+
+#[test]
+fn a_prestop_shorter_than_the_propagation_delay_still_loses_requests() {
+    let failed = |pre_stop: Option<u32>| {
+        let files = web(8, "25%", "25%", pre_stop);
+        let r = run_inline(
+            &scenario(
+                "{propagationDelay: 3s}",
+                STEADY,
+                "[{at: 1m, deletePods: {app: web, count: 2}}]",
+            ),
+            &[("web.yaml", &files)],
+        );
+        r.app("web").expect("web").failed
+    };
+    let none = failed(None);
+    let short = failed(Some(1));
+    let long = failed(Some(5));
+    // 100 req/s per pod reach each of 2 pods for the 3 s the balancer still routes to them.
+    assert!((500..=700).contains(&none), "no preStop: {none}");
+    assert!(
+        short > 0 && short < none,
+        "1 s preStop: {short} (none: {none})"
+    );
+    assert_eq!(long, 0, "5 s preStop");
+}
+
+#[test]
+fn passive_health_checks_cut_the_failures_of_a_termination() {
+    let failed = |lb: &str| {
+        let files = web(8, "25%", "25%", None);
+        let r = run_inline(
+            &scenario(lb, STEADY, "[{at: 1m, deletePods: {app: web, count: 1}}]"),
+            &[("web.yaml", &files)],
+        );
+        r.app("web").expect("web").failed
+    };
+    let off = failed("{propagationDelay: 3s}");
+    let on = failed("{propagationDelay: 3s, maxFails: 1, failTimeout: 10s}");
+    assert!(off >= 250, "without max_fails: {off}");
+    assert!(on * 20 <= off, "max_fails 1: {on} vs {off}");
+}
+
+#[test]
+fn retries_rescue_refused_connections_but_not_requests_cut_mid_flight() {
+    let files = web(8, "25%", "25%", None);
+    let run = |lb: &str, app: &str| {
+        run_inline(
+            &scenario(lb, app, "[{at: 1m, deletePods: {app: web, count: 1}}]"),
+            &[("web.yaml", files.as_str())],
+        )
+        .app("web")
+        .expect("web")
+        .clone()
+    };
+    let retried = run("{propagationDelay: 3s, retries: 1}", STEADY);
+    assert_eq!(retried.failed, 0, "a graceful stop with retries");
+    // A process that ignores SIGTERM dies at SIGKILL with requests in flight; with the
+    // balancer long past it that is nothing, so make it die while still routed to.
+    let killed = run(
+        "{propagationDelay: 40s, retries: 1}",
+        "{startTime: 2s, requestTime: 1s, honorsSigterm: false, requestsPerSecond: 800}",
+    );
+    assert!(killed.failed_502 > 0, "cut mid-request: {killed:?}");
+}
+
+#[test]
+fn a_crashed_node_fails_requests_until_the_balancer_forgets_its_pods() {
+    let files = web(8, "25%", "25%", None);
+    let r = run_inline(
+        &scenario(
+            "{propagationDelay: 3s}",
+            STEADY,
+            "[{at: 1m, crashNode: sw01-host01}]",
+        ),
+        &[("web.yaml", &files)],
+    );
+    let web = r.app("web").expect("web");
+    let on_node = r
+        .apps
+        .iter()
+        .flat_map(|a| &a.placement)
+        .filter(|(_, n, _)| n == "sw01-host01")
+        .map(|(_, _, c)| u64::from(*c))
+        .sum::<u64>();
+    assert!(on_node > 0);
+    // Each pod there gets 100 req/s until the node is NotReady (the 50 s grace after its
+    // last Lease renewal, seen at the next 5 s pass) and the balancer has heard (3 s).
+    let per_pod = 100;
+    assert!(web.failed_504 >= on_node * per_pod * 43, "{web:?}");
+    assert!(web.failed_504 <= on_node * per_pod * 70, "{web:?}");
+    assert!(r.events.iter().any(|e| e.reason == "NodeNotReady"));
+}
+
+#[test]
+fn a_rollout_with_max_unavailable_zero_never_drops_below_replicas() {
+    let files = web(8, "25%", "0", Some(5));
+    let r = run_inline(
+        &scenario(
+            "{propagationDelay: 3s}",
+            STEADY,
+            "[{at: 1m, rolloutRestart: web}]",
+        ),
+        &[("web.yaml", &files)],
+    );
+    let web = r.app("web").expect("web");
+    assert_eq!(web.min_ready, Some(8));
+    // maxSurge 25% of 8 = 2 extra pods at most.
+    assert_eq!(web.max_ready, 10);
+    assert_eq!(web.failed, 0);
+    assert!(r.events.iter().any(|e| e.reason == "RolloutComplete"));
+}
+
+#[test]
+fn surge_rounds_up_and_unavailable_rounds_down_as_upstream() {
+    // deployment_util.go ResolveFenceposts: 25% of 10 is 3 surge (up), 2 unavailable (down).
+    let files = web(10, "25%", "25%", Some(5));
+    let r = run_inline(
+        &scenario(
+            "{propagationDelay: 3s}",
+            STEADY,
+            "[{at: 1m, rolloutRestart: web}]",
+        ),
+        &[("web.yaml", &files)],
+    );
+    let web = r.app("web").expect("web");
+    assert_eq!(web.min_ready, Some(8));
+    let first_scale_up = r
+        .events
+        .iter()
+        .find(|e| e.reason == "ScalingReplicaSet" && e.t >= 60_000 && e.message.contains("up"))
+        .expect("scale up");
+    assert!(
+        first_scale_up.message.ends_with("from 0 to 3"),
+        "{}",
+        first_scale_up.message
+    );
+    let first_scale_down = r
+        .events
+        .iter()
+        .find(|e| e.reason == "ScalingReplicaSet" && e.t >= 60_000 && e.message.contains("down"))
+        .expect("scale down");
+    assert!(
+        first_scale_down.message.ends_with("from 10 to 8"),
+        "{}",
+        first_scale_down.message
+    );
+}
+
+#[test]
+fn crash_loop_back_off_doubles_from_10s_to_5m() {
+    let files = web(1, "25%", "25%", None);
+    let r = run_inline(
+        &scenario("{}", "{startTime: 1s, crashAfter: 1s}", "[]")
+            .replace("duration: 5m", "duration: 20m"),
+        &[("web.yaml", &files)],
+    );
+    let waits: Vec<&str> = r
+        .events
+        .iter()
+        .filter(|e| e.reason == "BackOff")
+        .map(|e| {
+            e.message
+                .trim_start_matches("Back-off ")
+                .split(' ')
+                .next()
+                .unwrap_or("")
+        })
+        .collect();
+    // kuberuntime's back-off: 10 s (the first restart), then 20 s, 40 s, ... capped at 5 min.
+    assert_eq!(&waits[..6], ["20s", "40s", "1m20s", "2m40s", "5m", "5m"]);
+}
+
+#[test]
+fn liveness_kills_a_slow_starter_that_a_startup_probe_would_let_live() {
+    let slow = "{startTime: 60s}";
+    let probes = |startup: &str| {
+        web(1, "25%", "25%", None).replace(
+            "          resources:",
+            &format!(
+                "          livenessProbe: {{httpGet: {{path: /, port: 80}}, periodSeconds: 10, failureThreshold: 3}}\n{startup}          resources:"
+            ),
+        )
+    };
+    let without = run_inline(&scenario("{}", slow, "[]"), &[("web.yaml", &probes(""))]);
+    let with = run_inline(
+        &scenario("{}", slow, "[]"),
+        &[(
+            "web.yaml",
+            &probes(
+                "          startupProbe: {httpGet: {path: /, port: 80}, periodSeconds: 5, failureThreshold: 30}\n",
+            ),
+        )],
+    );
+    let w = without.app("web").expect("web");
+    assert!(w.restarts >= 3, "{w:?}");
+    assert_eq!(w.ready_at, None, "never ready");
+    let s = with.app("web").expect("web");
+    assert_eq!(s.restarts, 0);
+    assert!(s.ready_at.is_some());
+}
