@@ -7,8 +7,9 @@ use std::rc::Rc;
 
 use berth_scheduler::{Cluster, Profile, State};
 
-use crate::report::{Event, Report};
+use crate::report::{AppReport, AssertionReport, Event, Report};
 use crate::rng::Rng;
+use crate::scenario::Measure;
 use crate::scenario::{Action, Scenario};
 use crate::time::Millis;
 use crate::world::{App, Dep, Hpa, NodeId, NodeObj, Pdb, Pod, PodId, Rs, RsId, Svc, SvcId};
@@ -407,7 +408,7 @@ impl Sim {
                 if let Some(id) = self.app_id(app) {
                     let stamp = format!("sim-{}", self.now);
                     self.change_templates(id, |t| {
-                        crate::ingest::set_annotation(
+                        crate::template::set_annotation(
                             t,
                             "kubectl.kubernetes.io/restartedAt",
                             &stamp,
@@ -418,7 +419,7 @@ impl Sim {
             Action::SetImage(app, image) => {
                 if let Some(id) = self.app_id(app) {
                     let image = image.clone();
-                    self.change_templates(id, |t| crate::ingest::set_image(t, &image));
+                    self.change_templates(id, |t| crate::template::set_image(t, &image));
                 }
             }
             Action::Scale(app, n) => {
@@ -489,7 +490,7 @@ impl Sim {
         for d in self.apps[app].deps.clone() {
             let mut json = self.deps[d].tpl.json.clone();
             f(&mut json);
-            match crate::ingest::template(&json, &self.sc.control_plane) {
+            match crate::template::read(&json, &self.sc.control_plane) {
                 Ok(t) => {
                     self.deps[d].tpl = Rc::new(t);
                     self.deps[d].meta.resource_version = self.bump();
@@ -502,6 +503,112 @@ impl Sim {
 
     /// The report of a finished (or stopped) run.
     pub fn finish(self) -> Report {
-        crate::report::build(self)
+        build(self)
+    }
+}
+
+/// Builds the report of a finished run and judges its assertions.
+fn build(sim: Sim) -> Report {
+    let apps: Vec<AppReport> = sim
+        .apps
+        .iter()
+        .map(|a| {
+            let s = &a.stats;
+            AppReport {
+                name: a.name.clone(),
+                requests: s.requests,
+                failed: s.failed(),
+                failed_502: s.failed_502,
+                failed_503: s.failed_503,
+                failed_504: s.failed_504,
+                min_ready: s.min_ready,
+                max_ready: s.max_ready,
+                restarts: s.restarts,
+                evictions: s.evictions,
+                rescales: s.rescales,
+                ready_at: s.steady_at,
+                placement: s.placement.clone(),
+            }
+        })
+        .collect();
+    let drains_done = sim.drains.iter().all(|d| d.done);
+    let mut assertions = Vec::new();
+    for c in &sim.sc.checks {
+        let chosen: Vec<&AppReport> = apps
+            .iter()
+            .filter(|a| c.app.as_ref().is_none_or(|n| *n == a.name))
+            .collect();
+        let sum = |f: fn(&AppReport) -> u64| chosen.iter().map(|a| f(a)).sum::<u64>();
+        let (passed, detail) = match c.measure {
+            Measure::MaxFailed(v) => {
+                let n = sum(|a| a.failed);
+                (
+                    n <= v,
+                    format!("{n} failed of {} (at most {v})", sum(|a| a.requests)),
+                )
+            }
+            Measure::MinFailed(v) => {
+                let n = sum(|a| a.failed);
+                (
+                    n >= v,
+                    format!("{n} failed of {} (at least {v})", sum(|a| a.requests)),
+                )
+            }
+            Measure::MinReady(v) => {
+                let m = chosen.iter().filter_map(|a| a.min_ready).min();
+                match m {
+                    Some(m) => (m >= v, format!("lowest {m} ready (at least {v})")),
+                    None => (false, "never had all its replicas ready".into()),
+                }
+            }
+            Measure::MaxEvictions(v) => {
+                let n = sum(|a| a.evictions);
+                (n <= v, format!("{n} evicted (at most {v})"))
+            }
+            Measure::MinEvictions(v) => {
+                let n = sum(|a| a.evictions);
+                (n >= v, format!("{n} evicted (at least {v})"))
+            }
+            Measure::MaxRestarts(v) => {
+                let n = sum(|a| a.restarts);
+                (n <= v, format!("{n} restarts (at most {v})"))
+            }
+            Measure::MinRestarts(v) => {
+                let n = sum(|a| a.restarts);
+                (n >= v, format!("{n} restarts (at least {v})"))
+            }
+            Measure::MaxRescales(v) => {
+                let n = sum(|a| a.rescales);
+                (n <= v, format!("{n} rescales (at most {v})"))
+            }
+            Measure::MinRescales(v) => {
+                let n = sum(|a| a.rescales);
+                (n >= v, format!("{n} rescales (at least {v})"))
+            }
+            Measure::DrainsComplete(want) => {
+                let n = sim.drains.iter().filter(|d| d.done).count();
+                let total = sim.drains.len();
+                (
+                    drains_done == want && total > 0,
+                    format!("{n} of {total} drains finished"),
+                )
+            }
+        };
+        assertions.push(AssertionReport {
+            name: c.name.clone(),
+            passed,
+            detail,
+        });
+    }
+    Report {
+        scenario: sim.sc.name.clone(),
+        description: sim.sc.description.clone(),
+        seed: sim.sc.seed,
+        duration: sim.sc.duration,
+        nodes: sim.nodes.len(),
+        events: sim.events,
+        apps,
+        assertions,
+        notes: sim.notes,
     }
 }

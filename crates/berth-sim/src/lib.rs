@@ -22,6 +22,7 @@ mod kubelet;
 pub mod report;
 mod rng;
 pub mod scenario;
+mod template;
 pub mod time;
 mod traffic;
 pub mod world;

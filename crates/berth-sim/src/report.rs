@@ -5,8 +5,6 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use crate::engine::Sim;
-use crate::scenario::Measure;
 use crate::time::{Millis, fmt_clock, fmt_millis};
 
 /// A Kubernetes-style Event on the virtual timeline.
@@ -276,110 +274,4 @@ impl Report {
 
 fn kind_of(object: &str) -> &str {
     object.split('/').next().unwrap_or(object)
-}
-
-/// Builds the report of a finished run and judges its assertions.
-pub(crate) fn build(sim: Sim) -> Report {
-    let apps: Vec<AppReport> = sim
-        .apps
-        .iter()
-        .map(|a| {
-            let s = &a.stats;
-            AppReport {
-                name: a.name.clone(),
-                requests: s.requests,
-                failed: s.failed(),
-                failed_502: s.failed_502,
-                failed_503: s.failed_503,
-                failed_504: s.failed_504,
-                min_ready: s.min_ready,
-                max_ready: s.max_ready,
-                restarts: s.restarts,
-                evictions: s.evictions,
-                rescales: s.rescales,
-                ready_at: s.steady_at,
-                placement: s.placement.clone(),
-            }
-        })
-        .collect();
-    let drains_done = sim.drains.iter().all(|d| d.done);
-    let mut assertions = Vec::new();
-    for c in &sim.sc.checks {
-        let chosen: Vec<&AppReport> = apps
-            .iter()
-            .filter(|a| c.app.as_ref().is_none_or(|n| *n == a.name))
-            .collect();
-        let sum = |f: fn(&AppReport) -> u64| chosen.iter().map(|a| f(a)).sum::<u64>();
-        let (passed, detail) = match c.measure {
-            Measure::MaxFailed(v) => {
-                let n = sum(|a| a.failed);
-                (
-                    n <= v,
-                    format!("{n} failed of {} (at most {v})", sum(|a| a.requests)),
-                )
-            }
-            Measure::MinFailed(v) => {
-                let n = sum(|a| a.failed);
-                (
-                    n >= v,
-                    format!("{n} failed of {} (at least {v})", sum(|a| a.requests)),
-                )
-            }
-            Measure::MinReady(v) => {
-                let m = chosen.iter().filter_map(|a| a.min_ready).min();
-                match m {
-                    Some(m) => (m >= v, format!("lowest {m} ready (at least {v})")),
-                    None => (false, "never had all its replicas ready".into()),
-                }
-            }
-            Measure::MaxEvictions(v) => {
-                let n = sum(|a| a.evictions);
-                (n <= v, format!("{n} evicted (at most {v})"))
-            }
-            Measure::MinEvictions(v) => {
-                let n = sum(|a| a.evictions);
-                (n >= v, format!("{n} evicted (at least {v})"))
-            }
-            Measure::MaxRestarts(v) => {
-                let n = sum(|a| a.restarts);
-                (n <= v, format!("{n} restarts (at most {v})"))
-            }
-            Measure::MinRestarts(v) => {
-                let n = sum(|a| a.restarts);
-                (n >= v, format!("{n} restarts (at least {v})"))
-            }
-            Measure::MaxRescales(v) => {
-                let n = sum(|a| a.rescales);
-                (n <= v, format!("{n} rescales (at most {v})"))
-            }
-            Measure::MinRescales(v) => {
-                let n = sum(|a| a.rescales);
-                (n >= v, format!("{n} rescales (at least {v})"))
-            }
-            Measure::DrainsComplete(want) => {
-                let n = sim.drains.iter().filter(|d| d.done).count();
-                let total = sim.drains.len();
-                (
-                    drains_done == want && total > 0,
-                    format!("{n} of {total} drains finished"),
-                )
-            }
-        };
-        assertions.push(AssertionReport {
-            name: c.name.clone(),
-            passed,
-            detail,
-        });
-    }
-    Report {
-        scenario: sim.sc.name.clone(),
-        description: sim.sc.description.clone(),
-        seed: sim.sc.seed,
-        duration: sim.sc.duration,
-        nodes: sim.nodes.len(),
-        events: sim.events,
-        apps,
-        assertions,
-        notes: sim.notes,
-    }
 }
