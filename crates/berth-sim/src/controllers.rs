@@ -796,6 +796,36 @@ impl Sim {
             }
         }
         let all_down = zones.values().all(|&(total, down)| total == down);
+        if all_down {
+            // "Entering master disruption mode": every node NotReady means the controller
+            // itself is likely cut off; it takes the NoExecute taints off and evicts nothing.
+            let mut lifted = 0;
+            for n in 0..self.nodes.len() {
+                if self.nodes[n].no_execute_since.take().is_some() {
+                    lifted += 1;
+                    let gone = |t: &berth_scheduler::Taint| {
+                        t.key == UNREACHABLE && t.effect == "NoExecute"
+                    };
+                    self.nodes[n].taints.retain(|t| !gone(t));
+                    self.cluster.nodes[n].taints.retain(|t| !gone(t));
+                }
+            }
+            if lifted > 0 {
+                self.event(
+                    true,
+                    "MasterDisruption",
+                    "kube-controller-manager".into(),
+                    None,
+                    format!("every node is NotReady: evictions stop and {lifted} NoExecute taints are lifted"),
+                );
+            }
+        }
+        // Like processTaintBaseEviction, every pass queues the NotReady nodes not yet tainted.
+        for n in 0..self.nodes.len() {
+            if !self.nodes[n].ready && self.nodes[n].no_execute_since.is_none() {
+                self.nodes[n].queued_for_taint = true;
+            }
+        }
         let elapsed = (self.now - self.last_monitor) as f64 / 1000.0;
         for (zone, &(total, down)) in &zones {
             let full = total == down;

@@ -156,6 +156,12 @@ pub struct Sim {
     pub(crate) events: Vec<Event>,
     pub(crate) notes: Vec<String>,
     pub(crate) switch_label: String,
+    /// Image pull time overrides: for every node (`None`) or one.
+    pub(crate) slow_pulls: Vec<(Option<NodeId>, crate::time::Dist)>,
+    /// Controller writes fail at this rate until this time.
+    pub(crate) api_errors: (f64, Millis),
+    /// Controllers stopped until this time (a controller-manager restart).
+    pub(crate) controllers_down_until: Millis,
     ended: bool,
 }
 
@@ -194,6 +200,9 @@ impl Sim {
             events: Vec::new(),
             notes: Vec::new(),
             switch_label: berth_model::DEFAULT_SWITCH_LABEL.to_string(),
+            slow_pulls: Vec::new(),
+            api_errors: (0.0, 0),
+            controllers_down_until: 0,
             ended: false,
         };
         sim.build_cluster();
@@ -283,7 +292,9 @@ impl Sim {
             }
             Ev::LbUpdate(s, set) => self.lb_update(s, set),
             Ev::NodeMonitor => {
-                self.monitor_nodes();
+                if self.now >= self.controllers_down_until {
+                    self.monitor_nodes();
+                }
                 let period = self.sc.control_plane.node_monitor_period;
                 self.after(period, Ev::NodeMonitor);
             }
@@ -292,7 +303,9 @@ impl Sim {
             Ev::Resync(d) => self.notify(Change::Dep(d)),
             Ev::TrafficStart(app) => self.start_traffic(app),
             Ev::HpaSync => {
-                self.sync_hpas();
+                if self.now >= self.controllers_down_until {
+                    self.sync_hpas();
+                }
                 self.after(crate::hpa::DEFAULT_SYNC_PERIOD, Ev::HpaSync);
             }
             Ev::LbRamp(s) => self.lb_ramp(s),
@@ -338,6 +351,14 @@ impl Sim {
     /// Runs the controllers until their queues are empty.
     fn reconcile(&mut self) {
         self.reconcile_pending = false;
+        if self.now < self.controllers_down_until {
+            // No leader: the queues wait for the next one, which starts with a full resync.
+            self.reconcile_pending = true;
+            self.at(self.controllers_down_until, Ev::Reconcile);
+            return;
+        }
+        let (mut retry_deps, mut retry_rss) = (BTreeSet::new(), BTreeSet::new());
+        let mut failed = 0;
         // Each pass can dirty more (a Deployment scales a ReplicaSet, which creates pods,
         // which change endpoints); the bound only guards against a controller bug.
         for _ in 0..64 {
@@ -346,16 +367,45 @@ impl Sim {
                 break;
             }
             for d in std::mem::take(&mut self.dirty_deps) {
-                self.sync_deployment(d);
+                if self.write_fails() {
+                    failed += 1;
+                    retry_deps.insert(d);
+                } else {
+                    self.sync_deployment(d);
+                }
             }
             for rs in std::mem::take(&mut self.dirty_rss) {
-                self.sync_replicaset(rs);
+                if self.write_fails() {
+                    failed += 1;
+                    retry_rss.insert(rs);
+                } else {
+                    self.sync_replicaset(rs);
+                }
             }
             for s in std::mem::take(&mut self.dirty_svcs) {
                 self.sync_endpoints(s);
             }
         }
-        self.reconcile_pending = false;
+        if failed > 0 {
+            // The workqueue puts failed keys back with a back-off; 1 s stands for it.
+            self.event(
+                true,
+                "FailedSync",
+                "kube-controller-manager".into(),
+                None,
+                format!("{failed} syncs failed on API errors (500, 409 Conflict); requeued"),
+            );
+            self.dirty_deps.extend(retry_deps);
+            self.dirty_rss.extend(retry_rss);
+            self.reconcile_pending = true;
+            self.after(1_000, Ev::Reconcile);
+        }
+    }
+
+    /// Whether a controller's write fails now (an `apiErrors` fault).
+    fn write_fails(&mut self) -> bool {
+        let (rate, until) = self.api_errors;
+        self.now < until && (self.rng.below(1_000_000) as f64) < rate * 1_000_000.0
     }
 
     /// Records a Kubernetes-style Event.
@@ -471,6 +521,39 @@ impl Sim {
                 if let Some(n) = self.find_node(n) {
                     self.start_drain(n, *timeout);
                 }
+            }
+            Action::SlowPulls(node, d) => {
+                let n = match node {
+                    Some(name) => match self.find_node(name) {
+                        Some(n) => Some(n),
+                        None => return,
+                    },
+                    None => None,
+                };
+                self.slow_pulls.retain(|(m, _)| n.is_some() && *m != n);
+                self.slow_pulls.push((n, *d));
+            }
+            Action::ApiErrors(rate, d) => self.api_errors = (*rate, self.now + d),
+            Action::RestartControllers(d) => {
+                self.controllers_down_until = self.now + d;
+                // What the controllers kept in memory is gone; the stores are rebuilt
+                // from the API by the new leader's informers.
+                for h in &mut self.hpas {
+                    h.state = Default::default();
+                }
+                self.zone_tokens.clear();
+                self.last_monitor = self.now + d;
+                for dep in 0..self.deps.len() {
+                    self.dirty_deps.insert(dep);
+                }
+                for rs in 0..self.rss.len() {
+                    self.dirty_rss.insert(rs);
+                }
+                for s in 0..self.svcs.len() {
+                    self.dirty_svcs.insert(s);
+                }
+                self.reconcile_pending = true;
+                self.at(self.now + d, Ev::Reconcile);
             }
             Action::Traffic(app, rate) => {
                 if let Some(id) = self.app_id(app) {

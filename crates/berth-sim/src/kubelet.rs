@@ -82,7 +82,14 @@ impl Sim {
                 if self.nodes[node].images.contains(&image) {
                     self.start_container(p);
                 } else {
-                    let pull = self.apps[app].behaviour.image_pull.sample(&mut self.rng);
+                    let dist = self
+                        .slow_pulls
+                        .iter()
+                        .rev()
+                        .find(|(n, _)| n.is_none_or(|n| n == node))
+                        .map(|(_, d)| *d)
+                        .unwrap_or(self.apps[app].behaviour.image_pull);
+                    let pull = dist.sample(&mut self.rng);
                     self.event(
                         false,
                         "Pulling",

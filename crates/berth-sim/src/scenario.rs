@@ -268,6 +268,47 @@ pub struct StepSpec {
     /// Change an app's request rate.
     #[serde(default)]
     pub traffic: Option<TrafficSpec>,
+    /// Image pulls start taking this long (on one node, or everywhere).
+    #[serde(default)]
+    pub slow_image_pulls: Option<SlowPullsSpec>,
+    /// The API server fails a share of controller writes (5xx, 409 Conflict) for a while.
+    #[serde(default)]
+    pub api_errors: Option<ApiErrorsSpec>,
+    /// kube-controller-manager restarts: controllers stop for the downtime, forget what
+    /// they kept in memory (autoscaler history, eviction rate tokens), then resync.
+    #[serde(default)]
+    pub restart_controllers: Option<RestartSpec>,
+}
+
+/// `slowImagePulls` action.
+#[derive(Serialize, Deserialize, Clone, Debug, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SlowPullsSpec {
+    /// The node (default: every node).
+    #[serde(default)]
+    pub node: Option<String>,
+    /// How long a pull takes from now on (fixed or a range).
+    pub pull: String,
+}
+
+/// `apiErrors` action.
+#[derive(Serialize, Deserialize, Clone, Debug, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiErrorsSpec {
+    /// Share of controller syncs whose writes fail (0 to 1).
+    pub rate: f64,
+    /// For how long.
+    #[serde(rename = "for")]
+    pub lasting: String,
+}
+
+/// `restartControllers` action.
+#[derive(Serialize, Deserialize, Clone, Debug, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RestartSpec {
+    /// Until a new leader runs them (default `15s`, the leader-election lease).
+    #[serde(default)]
+    pub downtime: Option<String>,
 }
 
 /// `setImage` action.
@@ -497,6 +538,12 @@ pub enum Action {
     Drain(String, Option<Millis>),
     /// New request rate for an app.
     Traffic(String, f64),
+    /// Image pulls take this long (on a node, or everywhere).
+    SlowPulls(Option<String>, Dist),
+    /// A share of controller writes fail for a while.
+    ApiErrors(f64, Millis),
+    /// The controller manager restarts with this downtime.
+    RestartControllers(Millis),
 }
 
 impl Action {
@@ -513,6 +560,27 @@ impl Action {
             Action::Restart(n) => format!("node {n}: boots again"),
             Action::Drain(n, _) => format!("kubectl drain {n}"),
             Action::Traffic(a, r) => format!("traffic to {a}: {r} req/s"),
+            Action::SlowPulls(n, d) => format!(
+                "image pulls on {} now take {}",
+                n.as_deref().unwrap_or("every node"),
+                match d {
+                    Dist::Fixed(v) => crate::time::fmt_millis(*v),
+                    Dist::Uniform(a, b) => format!(
+                        "{}..{}",
+                        crate::time::fmt_millis(*a),
+                        crate::time::fmt_millis(*b)
+                    ),
+                }
+            ),
+            Action::ApiErrors(r, d) => format!(
+                "the API server fails {:.0}% of controller writes for {}",
+                r * 100.0,
+                crate::time::fmt_millis(*d)
+            ),
+            Action::RestartControllers(d) => format!(
+                "kube-controller-manager restarts ({} without a leader)",
+                crate::time::fmt_millis(*d)
+            ),
         }
     }
 }
@@ -1273,13 +1341,39 @@ impl Resolver<'_> {
             }
             actions.push(Action::Traffic(t.app.clone(), t.requests_per_second));
         }
+        if let Some(sp) = &st.slow_image_pulls {
+            let d = self.dist(
+                &format!("{path}.slowImagePulls.pull"),
+                Some(&sp.pull),
+                Dist::Fixed(0),
+            );
+            actions.push(Action::SlowPulls(sp.node.clone(), d));
+        }
+        if let Some(e) = &st.api_errors {
+            if !(0.0..=1.0).contains(&e.rate) {
+                self.err(
+                    &format!("{path}.apiErrors.rate"),
+                    "must be a share from 0 to 1".into(),
+                    Some("e.g. `0.3` for 30%".into()),
+                );
+            }
+            let d = self.millis(&format!("{path}.apiErrors.for"), &e.lasting);
+            actions.push(Action::ApiErrors(e.rate, d));
+        }
+        if let Some(r) = &st.restart_controllers {
+            let d = match &r.downtime {
+                Some(t) => self.millis(&format!("{path}.restartControllers.downtime"), t),
+                None => 15_000,
+            };
+            actions.push(Action::RestartControllers(d));
+        }
         match actions.len() {
             1 => actions.pop().map(|a| (at, a)),
             0 => {
                 self.err(
                     path,
                     "a step needs an action".into(),
-                    Some("add one of rolloutRestart, setImage, scale, deletePods, partitionNode, healNode, crashNode, restartNode, drainNode, traffic".into()),
+                    Some("add one of rolloutRestart, setImage, scale, deletePods, partitionNode, healNode, crashNode, restartNode, drainNode, traffic, slowImagePulls, apiErrors, restartControllers".into()),
                 );
                 None
             }
