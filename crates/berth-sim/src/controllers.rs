@@ -118,6 +118,9 @@ impl Sim {
 
     /// One sync of the Deployment controller.
     pub(crate) fn sync_deployment(&mut self, d: DepId) {
+        if self.deps[d].removed {
+            return;
+        }
         let rss: Vec<RsId> = self.deps[d]
             .rss
             .iter()
@@ -299,9 +302,47 @@ impl Sim {
         }
     }
 
+    /// Deletes a Deployment; the garbage collector deletes what it owns (background
+    /// propagation: its ReplicaSets, then their pods, each with its grace period).
+    pub(crate) fn delete_deployment(&mut self, d: DepId) {
+        if self.deps[d].removed {
+            return;
+        }
+        self.deps[d].removed = true;
+        self.deps[d].meta.deletion = Some(self.now);
+        self.deps[d].meta.resource_version = self.bump();
+        let app = self.deps[d].app;
+        for rs in self.deps[d].rss.clone() {
+            if self.rss[rs].removed {
+                continue;
+            }
+            self.rss[rs].removed = true;
+            self.rss[rs].replicas = 0;
+            self.rss[rs].meta.deletion = Some(self.now);
+            let msg = format!(
+                "deleted replicaset/{}: its owner deployment/{} is gone",
+                self.rss[rs].meta.name, self.deps[d].meta.name
+            );
+            self.event(
+                false,
+                "GarbageCollected",
+                "garbage-collector".into(),
+                Some(app),
+                msg,
+            );
+            for p in self.rss[rs].pods.clone() {
+                let grace = self.pods[p].tpl.grace;
+                self.delete_pod(p, grace, false);
+            }
+        }
+    }
+
     /// One sync of the ReplicaSet controller.
     pub(crate) fn sync_replicaset(&mut self, rs: RsId) {
         self.rss[rs].pods.retain(|&p| !self.pods[p].removed);
+        if self.rss[rs].removed {
+            return;
+        }
         let active: Vec<PodId> = self.rss[rs]
             .pods
             .iter()
@@ -531,6 +572,7 @@ impl Sim {
         let desired: i64 = self.apps[app]
             .deps
             .iter()
+            .filter(|&&d| !self.deps[d].removed)
             .map(|&d| i64::from(self.deps[d].replicas))
             .sum();
         if self.apps[app].stats.ready >= desired {
@@ -587,6 +629,9 @@ impl Sim {
     pub(crate) fn sync_hpas(&mut self) {
         for h in 0..self.hpas.len() {
             let d = self.hpas[h].dep;
+            if self.deps[d].removed {
+                continue;
+            }
             let mut samples = Vec::new();
             for &r in &self.deps[d].rss {
                 for &p in &self.rss[r].pods {

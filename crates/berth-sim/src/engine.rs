@@ -72,6 +72,8 @@ pub(crate) enum Ev {
     HpaSync,
     /// A slow-start weight step for a Service's backends.
     LbRamp(SvcId),
+    /// A plugged controller's turn.
+    Plugin(usize),
     /// The end of the run.
     End,
 }
@@ -162,6 +164,7 @@ pub struct Sim {
     pub(crate) api_errors: (f64, Millis),
     /// Controllers stopped until this time (a controller-manager restart).
     pub(crate) controllers_down_until: Millis,
+    pub(crate) plugins: Vec<Option<Box<dyn crate::plugin::Controller>>>,
     ended: bool,
 }
 
@@ -203,6 +206,7 @@ impl Sim {
             slow_pulls: Vec::new(),
             api_errors: (0.0, 0),
             controllers_down_until: 0,
+            plugins: Vec::new(),
             ended: false,
         };
         sim.build_cluster();
@@ -309,6 +313,7 @@ impl Sim {
                 self.after(crate::hpa::DEFAULT_SYNC_PERIOD, Ev::HpaSync);
             }
             Ev::LbRamp(s) => self.lb_ramp(s),
+            Ev::Plugin(i) => self.run_plugin(i),
             Ev::End => {
                 for s in 0..self.svcs.len() {
                     self.account(s);

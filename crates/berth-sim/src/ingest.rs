@@ -405,7 +405,7 @@ impl Sim {
         Ok(())
     }
 
-    fn add_deployment(
+    pub(crate) fn add_deployment(
         &mut self,
         file: &str,
         o: &serde_json::Value,
@@ -478,6 +478,7 @@ impl Sim {
             rss: Vec::new(),
             revision: 0,
             rolling: false,
+            removed: false,
         });
         self.notify(crate::engine::Change::Dep(id));
         Ok(())

@@ -19,6 +19,7 @@ mod engine;
 pub mod hpa;
 mod ingest;
 mod kubelet;
+pub mod plugin;
 pub mod report;
 mod rng;
 pub mod scenario;

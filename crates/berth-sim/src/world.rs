@@ -297,6 +297,8 @@ pub struct Dep {
     pub revision: u64,
     /// A rollout is in progress (for the "complete" event).
     pub rolling: bool,
+    /// Deleted (its ReplicaSets and pods are garbage-collected).
+    pub removed: bool,
 }
 
 /// An int-or-percent value (`maxSurge`, `minAvailable`...).
