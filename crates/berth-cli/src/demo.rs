@@ -25,6 +25,18 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../examples/scenarios/drain-blocked.yaml"),
     ),
     (
+        "hpa-warmup-trap.yaml",
+        include_str!("../../../examples/scenarios/hpa-warmup-trap.yaml"),
+    ),
+    (
+        "orders-jvm.yaml",
+        include_str!("../../../examples/scenarios/orders-jvm.yaml"),
+    ),
+    (
+        "orders-jvm-plain.yaml",
+        include_str!("../../../examples/scenarios/orders-jvm-plain.yaml"),
+    ),
+    (
         "checkout.yaml",
         include_str!("../../../examples/scenarios/checkout.yaml"),
     ),
@@ -100,7 +112,7 @@ pub fn demo(args: &DemoArgs) -> Result<Outcome> {
     // 1. Placement and the termination storm share one run.
     say(
         &mut out,
-        "1/4  Two copies of a checkout service (8 pods each, 400 req/s each) on 2 zones x 4 switches x 4 hosts.\n",
+        "1/5  Two copies of a checkout service (8 pods each, 400 req/s each) on 2 zones x 4 switches x 4 hosts.\n",
     )?;
     let storm = run("termination-storm.yaml", args.seed)?;
     for app in &storm.apps {
@@ -125,7 +137,7 @@ pub fn demo(args: &DemoArgs) -> Result<Outcome> {
     }
     say(
         &mut out,
-        "\n2/4  A rollout restart, then 4 pods deleted at once. The load balancer needs 3 s to forget a pod.\n",
+        "\n2/5  A rollout restart, then 4 pods deleted at once. The load balancer needs 3 s to forget a pod.\n",
     )?;
     for app in &storm.apps {
         let how = if app.name == "checkout" {
@@ -145,7 +157,7 @@ pub fn demo(args: &DemoArgs) -> Result<Outcome> {
 
     say(
         &mut out,
-        "\n3/4  A kubelet loses the API server for 8 minutes; its pods keep serving (seed 000's misdiagnosed node).\n",
+        "\n3/5  A kubelet loses the API server for 8 minutes; its pods keep serving (seed 000's misdiagnosed node).\n",
     )?;
     let partition = run("kubelet-partition.yaml", args.seed)?;
     let key = partition.highlights(&[
@@ -171,7 +183,7 @@ pub fn demo(args: &DemoArgs) -> Result<Outcome> {
 
     say(
         &mut out,
-        "\n4/4  kubectl drain meets a PodDisruptionBudget that allows no disruption.\n",
+        "\n4/5  kubectl drain meets a PodDisruptionBudget that allows no disruption.\n",
     )?;
     let drain = run("drain-blocked.yaml", args.seed)?;
     let key = drain.highlights(&[
@@ -184,8 +196,29 @@ pub fn demo(args: &DemoArgs) -> Result<Outcome> {
     say(&mut out, &indent(&key.timeline_text()))?;
     all_passed &= drain.passed();
 
+    say(
+        &mut out,
+        "\n5/5  Traffic more than doubles and the autoscaler adds JVMs that are still cold (seed 003's warm-up trap).\n",
+    )?;
+    let trap = run("hpa-warmup-trap.yaml", args.seed)?;
+    for app in &trap.apps {
+        let how = if app.name == "orders-jvm" {
+            "startup probe, and the balancer ramps new pods up over 2m"
+        } else {
+            "new pods get a full share at once"
+        };
+        say(
+            &mut out,
+            &format!(
+                "       {:<17} {:>3} restarts, {:>6} failed requests, {} rescales  {how}\n",
+                app.name, app.restarts, app.failed, app.rescales
+            ),
+        )?;
+    }
+    all_passed &= trap.passed();
+
     say(&mut out, "\nAssertions of the scenarios\n")?;
-    for r in [&storm, &partition, &drain] {
+    for r in [&storm, &partition, &drain, &trap] {
         say(&mut out, &r.assertions_text())?;
     }
     Ok(if all_passed {
