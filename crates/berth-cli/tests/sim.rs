@@ -118,10 +118,11 @@ fn demo_tells_its_stories_and_passes() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let s = text(&out.stdout);
     for part in [
-        "1/4",
-        "2/4",
-        "3/4",
-        "4/4",
+        "1/5",
+        "2/5",
+        "3/5",
+        "4/5",
+        "5/5",
         "NodeNotReady",
         "EvictionBlocked",
     ] {
