@@ -164,7 +164,16 @@ fn walk(node: &Node, schema: &J, path: &FieldPath, at: Pos, out: &mut Vec<Violat
             Some("int64") => (i64::MIN as f64, i64::MAX as f64),
             _ => (f64::NEG_INFINITY, f64::INFINITY),
         };
-        if n < lo || n > hi {
+        if n < lo {
+            out.push(Violation {
+                path: path.clone(),
+                pos: at,
+                message: format!("{n} is below the minimum {lo}"),
+                fix: Some(format!("use a value of at least {lo}")),
+            });
+            return;
+        }
+        if n > hi {
             out.push(Violation {
                 path: path.clone(),
                 pos: at,

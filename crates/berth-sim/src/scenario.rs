@@ -687,6 +687,7 @@ pub fn scenario_schema() -> &'static serde_json::Value {
             .into_root_schema_for::<ScenarioFile>();
         let mut v = serde_json::to_value(schema).unwrap_or(serde_json::Value::Null);
         close_objects(&mut v);
+        one_line_descriptions(&mut v);
         v
     })
 }
@@ -709,6 +710,69 @@ fn close_objects(v: &mut serde_json::Value) {
         serde_json::Value::Array(a) => a.iter_mut().for_each(close_objects),
         _ => {}
     }
+}
+
+/// Doc comments become descriptions with their line breaks; help text reads better on one
+/// line.
+fn one_line_descriptions(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, child) in m.iter_mut() {
+                if k == "description"
+                    && let serde_json::Value::String(text) = child
+                {
+                    *text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                } else {
+                    one_line_descriptions(child);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(one_line_descriptions),
+        _ => {}
+    }
+}
+
+/// Drops `field: null` entries (an empty `timeline:` or `labels:`), which read as absent.
+fn without_nulls(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => serde_json::Value::Object(
+            m.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(without_nulls).collect())
+        }
+        other => other,
+    }
+}
+
+/// A field path below `prefix` for a map key (quoted when it holds a dot).
+fn key_path(prefix: &str, key: &str) -> String {
+    FieldPath::parse(prefix).key(key).to_string()
+}
+
+/// Parses a CPU cost per request into milliseconds: `2ms`, `1.5ms`, `500us`.
+fn parse_cpu_cost(text: &str) -> Result<f64, String> {
+    let bad = || format!("invalid CPU time per request {text:?}");
+    let (num, scale) = if let Some(n) = text.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return Err(bad());
+    };
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(bad());
+    }
+    let v: f64 = num.parse().map_err(|_| bad())?;
+    if !v.is_finite() {
+        return Err(bad());
+    }
+    Ok(v * scale)
 }
 
 /// Reads a scenario. `read` returns the text of a file the scenario names (its path as
@@ -775,7 +839,7 @@ pub fn load_scenario(
     if !diags.is_empty() {
         return Err(diags);
     }
-    let parsed: ScenarioFile = match serde_json::from_value(root.to_json()) {
+    let parsed: ScenarioFile = match serde_json::from_value(without_nulls(root.to_json())) {
         Ok(p) => p,
         Err(e) => {
             return Err(vec![diag(
@@ -791,6 +855,7 @@ pub fn load_scenario(
         file,
         root,
         diags: Vec::new(),
+        workloads_broke: false,
     };
     let scenario = r.resolve(parsed, read);
     if r.diags.is_empty() {
@@ -815,6 +880,17 @@ struct Resolver<'a> {
     file: &'a str,
     root: &'a Node,
     diags: Vec<Diagnostic>,
+    workloads_broke: bool,
+}
+
+/// The hint for an app name no workload has.
+fn app_hint(name: &str, known: &[String]) -> Option<String> {
+    if known.is_empty() {
+        return Some("no workload file holds a Deployment (or an Application)".into());
+    }
+    schema::closest(name, known.iter().map(String::as_str))
+        .map(|c| format!("did you mean `{c}`?"))
+        .or_else(|| Some(format!("the apps are: {}", known.join(", "))))
 }
 
 impl Resolver<'_> {
@@ -875,12 +951,12 @@ impl Resolver<'_> {
         }
         let known = app_names(&objects);
         let mut apps = BTreeMap::new();
+        self.workloads_broke = !self.diags.is_empty();
+        let workloads_broke = self.workloads_broke;
         for (name, a) in &s.apps {
-            let path = format!("spec.apps.{name}");
-            if !known.contains(name) {
-                let hint = schema::closest(name, known.iter().map(String::as_str))
-                    .map(|c| format!("did you mean `{c}`?"))
-                    .or_else(|| Some(format!("the apps are: {}", known.join(", "))));
+            let path = key_path("spec.apps", name);
+            if !known.contains(name) && !workloads_broke {
+                let hint = app_hint(name, &known);
                 self.err(&path, format!("no workload is app `{name}`"), hint);
             }
             apps.insert(name.clone(), self.behaviour(&path, a));
@@ -891,7 +967,7 @@ impl Resolver<'_> {
         let mut timeline = Vec::new();
         for (name, a) in &s.apps {
             let Some(sp) = &a.spikes else { continue };
-            let path = format!("spec.apps.{name}.spikes");
+            let path = format!("{}.spikes", key_path("spec.apps", name));
             let every = self.millis(&format!("{path}.every"), &sp.every);
             let len = self.millis(&format!("{path}.duration"), &sp.duration);
             let start = match &sp.start {
@@ -902,6 +978,17 @@ impl Resolver<'_> {
                 self.err(
                     &path,
                     "a spike must last longer than 0s and less than `every`".into(),
+                    None,
+                );
+                continue;
+            }
+            if !(sp.requests_per_second >= 0.0
+                && sp.requests_per_second.is_finite()
+                && sp.requests_per_second <= 1e7)
+            {
+                self.err(
+                    &format!("{path}.requestsPerSecond"),
+                    "must be a number from 0 to 10,000,000".into(),
                     None,
                 );
                 continue;
@@ -1044,6 +1131,13 @@ impl Resolver<'_> {
                         Some("e.g. `128Gi`".into()),
                     );
                 }
+                if n.pods.is_some_and(|p| p < 1) {
+                    self.err(
+                        "spec.cluster.node.pods",
+                        "a node must hold at least 1 pod".into(),
+                        None,
+                    );
+                }
                 (cpu.unwrap_or(0), mem.unwrap_or(0), n.pods.unwrap_or(110))
             }
         };
@@ -1159,6 +1253,26 @@ impl Resolver<'_> {
                 == Some(berth_model::API_VERSION)
                 && root.get("kind").and_then(Node::as_str) == Some(berth_model::KIND);
             if !is_app {
+                if root.as_map().is_none() {
+                    self.diags.push(diag(
+                        file,
+                        root.pos,
+                        "",
+                        format!("document {} is not a Kubernetes object", doc.index + 1),
+                        Some("a workload file holds objects with `apiVersion`, `kind` and `metadata`".into()),
+                    ));
+                    continue;
+                }
+                if root.get("kind").and_then(Node::as_str).is_none() {
+                    self.diags.push(diag(
+                        file,
+                        root.pos,
+                        "",
+                        format!("document {}: `kind` is missing", doc.index + 1),
+                        Some("add `kind:` (Deployment, Service, PodDisruptionBudget, HorizontalPodAutoscaler...)".into()),
+                    ));
+                    continue;
+                }
                 // Plain manifests, `kind: List` dumps included.
                 if root.get("kind").and_then(Node::as_str) == Some("List") {
                     for item in root.get("items").map(Node::as_seq).unwrap_or(&[]) {
@@ -1219,18 +1333,14 @@ impl Resolver<'_> {
                 .as_ref()
                 .map(|t| self.dist(&format!("{path}.crashAfter"), Some(t), Dist::Fixed(0))),
             cpu_per_request: match &a.cpu_per_request {
-                // Microsecond precision: a request can cost a fraction of a millisecond.
-                Some(t) => match t.strip_suffix("us") {
-                    Some(us) => us.parse::<f64>().map(|v| v / 1000.0).unwrap_or_else(|_| {
-                        self.err(
-                            &format!("{path}.cpuPerRequest"),
-                            format!("invalid duration {t:?}"),
-                            Some("e.g. `2ms` or `500us`".into()),
-                        );
-                        0.0
-                    }),
-                    None => self.millis(&format!("{path}.cpuPerRequest"), t) as f64,
-                },
+                Some(t) => parse_cpu_cost(t).unwrap_or_else(|m| {
+                    self.err(
+                        &format!("{path}.cpuPerRequest"),
+                        m,
+                        Some("write a time with a unit, e.g. `2ms`, `1.5ms` or `500us`".into()),
+                    );
+                    0.0
+                }),
                 None => d.cpu_per_request,
             },
             idle_cpu: a.idle_cpu_millis.map_or(d.idle_cpu, f64::from),
@@ -1257,10 +1367,9 @@ impl Resolver<'_> {
     }
 
     fn app_ref(&mut self, path: &str, app: &str, known: &[String]) {
-        if !known.iter().any(|k| k == app) {
-            let hint = schema::closest(app, known.iter().map(String::as_str))
-                .map(|c| format!("did you mean `{c}`?"))
-                .or_else(|| Some(format!("the apps are: {}", known.join(", "))));
+        // A workload file that failed to load already explains a missing app.
+        if !known.iter().any(|k| k == app) && !self.workloads_broke {
+            let hint = app_hint(app, known);
             self.err(path, format!("no workload is app `{app}`"), hint);
         }
     }
@@ -1332,10 +1441,13 @@ impl Resolver<'_> {
         }
         if let Some(t) = &st.traffic {
             self.app_ref(&format!("{path}.traffic.app"), &t.app, known);
-            if !(t.requests_per_second >= 0.0 && t.requests_per_second.is_finite()) {
+            if !(t.requests_per_second >= 0.0
+                && t.requests_per_second.is_finite()
+                && t.requests_per_second <= 1e7)
+            {
                 self.err(
                     &format!("{path}.traffic.requestsPerSecond"),
-                    "must be a number ≥ 0".into(),
+                    "must be a number from 0 to 10,000,000".into(),
                     None,
                 );
             }

@@ -71,12 +71,17 @@ fn pre_stop(v: Option<&serde_json::Value>) -> PreStop {
     let script = words.join(" ");
     let sleep = leading_sleep(&script);
     if script.contains("/proc/net/tcp") {
-        // berth's drain hook: `while [ $i -lt N ] && <connections left>; do sleep 1; ...`
-        let timeout = script
-            .split("-lt ")
-            .nth(1)
-            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|n| n.parse::<u64>().ok())
+        // berth's drain hook waits for connections up to a deadline, written either as a
+        // loop count (`while [ $i -lt N ]`) or a clock (`end=$(($(date +%s) + N))`).
+        let number_after = |marker: &str| {
+            script
+                .split(marker)
+                .nth(1)
+                .and_then(|r| r.trim_start().split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse::<u64>().ok())
+        };
+        let timeout = number_after("date +%s) +")
+            .or_else(|| number_after("-lt "))
             .unwrap_or(30);
         return PreStop::Drain {
             sleep: sleep.unwrap_or(0),
