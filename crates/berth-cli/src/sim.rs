@@ -29,7 +29,29 @@ pub struct SimArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = SimFormat::Text)]
     output: SimFormat,
+    /// Which Events the text timeline shows: all of them, or leave out the routine ones
+    /// of every pod's life (created, scheduled, pulling, started, killing).
+    #[arg(long, value_enum, default_value_t = Timeline::All)]
+    timeline: Timeline,
 }
+
+/// Events shown in the text timeline.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Timeline {
+    /// Every Event.
+    All,
+    /// Leave out the routine Events of each pod's life.
+    Key,
+}
+
+/// Routine Events of a pod's life, left out by `--timeline key`.
+const ROUTINE: &[&str] = &[
+    "SuccessfulCreate",
+    "Scheduled",
+    "Pulling",
+    "Started",
+    "Killing",
+];
 
 /// Reads a scenario file and the files it names (relative to it).
 pub fn read_scenario(path: &Path) -> Result<berth_sim::Scenario, Outcome> {
@@ -77,7 +99,23 @@ pub fn sim(args: &SimArgs) -> Result<Outcome> {
     let report = Sim::new(scenario)
         .with_context(|| format!("cannot start {}", args.scenario.display()))?
         .run();
-    print_report(&report, args.output)?;
+    let shown = match args.timeline {
+        Timeline::All => report.clone(),
+        Timeline::Key => {
+            let mut r = report.clone();
+            r.events.retain(|e| !ROUTINE.contains(&e.reason.as_str()));
+            r
+        }
+    };
+    // JSON always carries every Event.
+    print_report(
+        if args.output == SimFormat::Json {
+            &report
+        } else {
+            &shown
+        },
+        args.output,
+    )?;
     Ok(if report.passed() {
         Outcome::Clean
     } else {

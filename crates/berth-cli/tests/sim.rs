@@ -130,3 +130,21 @@ fn demo_tells_its_stories_and_passes() {
     }
     assert!(!s.contains("FAIL"), "{s}");
 }
+
+#[test]
+fn the_key_timeline_leaves_out_each_pods_routine() {
+    let full = text(&berth(&["sim", "examples/scenarios/termination-storm.yaml"]).stdout);
+    let key = text(
+        &berth(&[
+            "sim",
+            "examples/scenarios/termination-storm.yaml",
+            "--timeline",
+            "key",
+        ])
+        .stdout,
+    );
+    assert!(full.contains("Scheduled") && !key.contains("Scheduled"));
+    assert!(key.contains("RolloutComplete") && key.contains("Action"));
+    // The summary is the same either way.
+    assert_eq!(full.split("Summary").nth(1), key.split("Summary").nth(1));
+}

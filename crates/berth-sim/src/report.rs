@@ -159,8 +159,10 @@ impl Report {
             }
             let mut groups: Vec<(&Event, usize)> = Vec::new();
             for e in &self.events[i..j] {
+                // Timeline actions are each worth a line of their own.
                 match groups.iter_mut().find(|(g, _)| {
-                    g.reason == e.reason
+                    e.reason != "Action"
+                        && g.reason == e.reason
                         && g.app == e.app
                         && g.warning == e.warning
                         && kind_of(&g.object) == kind_of(&e.object)
