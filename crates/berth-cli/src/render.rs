@@ -65,6 +65,7 @@ fn load_all(files: &[PathBuf]) -> Result<Loaded> {
     let mut failed = false;
     let mut unreadable = false;
     let mut warnings = 0;
+    let mut skipped = 0;
     for input in read_inputs(files)? {
         let text = match berth_manifest::decode_text(&input.name, &input.bytes) {
             Ok(t) => t,
@@ -74,7 +75,44 @@ fn load_all(files: &[PathBuf]) -> Result<Loaded> {
                 continue;
             }
         };
-        let (found, diags) = load_applications(&input.name, text);
+        let (found, diags) = if input.walked {
+            // A walked directory may hold other manifests and scenarios beside the
+            // Applications: read only the Applications.
+            let (docs, errors) = berth_manifest::load_documents(&input.name, text);
+            let mut found = Vec::new();
+            let mut diags: Vec<Diagnostic> = errors
+                .into_iter()
+                .map(|e| Diagnostic {
+                    severity: Severity::Error,
+                    file: e.file,
+                    pos: e.pos,
+                    path: String::new(),
+                    message: e.message,
+                    fix: e.hint,
+                })
+                .collect();
+            for doc in &docs {
+                let is_app = doc.root.get("kind").and_then(berth_manifest::Node::as_str)
+                    == Some(berth_model::KIND)
+                    && doc
+                        .root
+                        .get("apiVersion")
+                        .and_then(berth_manifest::Node::as_str)
+                        == Some(berth_model::API_VERSION);
+                if is_app {
+                    let (app, d) = berth_model::load_application_document(&input.name, doc);
+                    found.extend(app);
+                    diags.extend(d);
+                }
+            }
+            if found.is_empty() && diags.is_empty() {
+                skipped += 1;
+                continue;
+            }
+            (found, diags)
+        } else {
+            load_applications(&input.name, text)
+        };
         for d in &diags {
             print_diagnostic(d);
         }
@@ -87,6 +125,13 @@ fn load_all(files: &[PathBuf]) -> Result<Loaded> {
             eprintln!("warning: {}: no Application in this file", input.name);
         }
         apps.extend(found);
+    }
+    if skipped > 0 {
+        eprintln!(
+            "note: {skipped} file{} found in directories hold no Application and {} skipped",
+            if skipped == 1 { "" } else { "s" },
+            if skipped == 1 { "was" } else { "were" }
+        );
     }
     Ok(Loaded {
         apps,

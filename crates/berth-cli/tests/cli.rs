@@ -145,7 +145,14 @@ fn render_reads_standard_input_and_prints_json() {
 fn validate_reports_counts_and_exit_status() {
     let out = berth(&["validate", "examples"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("3 Applications valid"));
+    // examples/ holds three Applications, and examples/scenarios/ four more beside the
+    // scenarios and plain manifests, which a directory walk skips.
+    assert!(
+        text(&out.stderr).contains("7 Applications valid"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stderr).contains("hold no Application and were skipped"));
     let file = scratch("junk.yaml", "\u{0}\u{1}binary");
     let out = berth(&["validate", file.to_str().expect("utf-8 path")], None);
     assert_eq!(out.status.code(), Some(2));
