@@ -60,14 +60,31 @@ impl Sim {
             .count() as i32
     }
 
+    /// `maxSurge` resolved against `replicas` (`MaxSurge`: 0 for Recreate).
+    fn max_surge(&self, d: DepId) -> i32 {
+        let dep = &self.deps[d];
+        if dep.recreate {
+            return 0;
+        }
+        let s = dep.max_surge.scaled(dep.replicas, true);
+        let u = dep.max_unavailable.scaled(dep.replicas, false);
+        if s == 0 && u == 0 { 0 } else { s }
+    }
+
     fn scale_rs(&mut self, rs: RsId, to: i32) {
         let from = self.rss[rs].replicas;
+        // The controller stamps the Deployment's size on every ReplicaSet it scales
+        // (`SetReplicasAnnotations`): a later change of size is then a scaling event.
+        let d = self.rss[rs].dep;
+        let desired = self.deps[d].replicas;
+        let max = desired + self.max_surge(d);
+        self.rss[rs].desired_annotation = desired;
+        self.rss[rs].max_annotation = max;
         if from == to {
             return;
         }
         self.rss[rs].replicas = to;
         self.rss[rs].meta.resource_version = self.bump();
-        let d = self.rss[rs].dep;
         let verb = if to > from { "up" } else { "down" };
         let msg = format!(
             "Scaled {verb} replica set {} from {from} to {to}",
@@ -110,6 +127,8 @@ impl Sim {
             revision: self.deps[d].revision,
             pods: Vec::new(),
             removed: false,
+            desired_annotation: 0,
+            max_annotation: 0,
         });
         self.deps[d].rss.push(id);
         self.scale_rs(id, replicas);
@@ -127,6 +146,17 @@ impl Sim {
             .copied()
             .filter(|&r| !self.rss[r].removed)
             .collect();
+        // isScalingEvent: an active ReplicaSet stamped with another size.
+        let desired_now = self.deps[d].replicas;
+        if rss
+            .iter()
+            .any(|&r| self.rss[r].replicas > 0 && self.rss[r].desired_annotation != desired_now)
+        {
+            let hash = self.deps[d].tpl.hash.clone();
+            let new = rss.iter().copied().find(|&r| self.rss[r].tpl.hash == hash);
+            self.proportional_scale(d, new, &rss);
+            return;
+        }
         let hash = self.deps[d].tpl.hash.clone();
         let new = rss.iter().copied().find(|&r| self.rss[r].tpl.hash == hash);
         let olds: Vec<RsId> = rss.iter().copied().filter(|&r| Some(r) != new).collect();
@@ -239,6 +269,104 @@ impl Sim {
             if let Some(t) = next {
                 self.at(t, Ev::Resync(d));
             }
+        }
+    }
+
+    /// `sync` → `scale` (`pkg/controller/deployment/sync.go`): a change of `replicas`
+    /// mid-rollout is spread over the live ReplicaSets in proportion to their size
+    /// (`GetProportion` with the max-replicas annotation), leftovers to the largest.
+    fn proportional_scale(&mut self, d: DepId, new: Option<RsId>, rss: &[RsId]) {
+        let desired = self.deps[d].replicas;
+        let active: Vec<RsId> = rss
+            .iter()
+            .copied()
+            .filter(|&r| self.rss[r].replicas > 0)
+            .collect();
+        // FindActiveOrLatest: one live ReplicaSet (or none: the newest) takes it all.
+        if active.len() <= 1 {
+            let target = active
+                .first()
+                .copied()
+                .or(new)
+                .or_else(|| rss.last().copied());
+            if let Some(r) = target {
+                self.scale_rs(r, desired);
+            }
+            return;
+        }
+        // A saturated new ReplicaSet: the old ones go to zero.
+        if let Some(n) = new
+            && self.rss[n].replicas == desired
+            && self.rs_available(n, self.deps[d].min_ready) == desired
+        {
+            for &r in &active {
+                if r != n {
+                    self.scale_rs(r, 0);
+                }
+            }
+            return;
+        }
+        if self.deps[d].recreate {
+            return;
+        }
+        let total: i32 = active.iter().map(|&r| self.rss[r].replicas).sum();
+        let allowed = if desired > 0 {
+            desired + self.max_surge(d)
+        } else {
+            0
+        };
+        let to_add = allowed - total;
+        let mut order = active.clone();
+        // Larger first; among equals newer first when growing, older first when shrinking.
+        if to_add > 0 {
+            order.sort_by(|&a, &b| {
+                self.rss[b]
+                    .replicas
+                    .cmp(&self.rss[a].replicas)
+                    .then(b.cmp(&a))
+            });
+        } else {
+            order.sort_by(|&a, &b| {
+                self.rss[b]
+                    .replicas
+                    .cmp(&self.rss[a].replicas)
+                    .then(a.cmp(&b))
+            });
+        }
+        let mut added = 0;
+        let mut sizes: Vec<i32> = Vec::with_capacity(order.len());
+        for &r in &order {
+            let size = self.rss[r].replicas;
+            let proportion = if to_add == 0 || size == 0 || to_add == added {
+                0
+            } else {
+                // getReplicaSetFraction.
+                let fraction = if desired == 0 {
+                    -size
+                } else {
+                    let before = self.rss[r].max_annotation;
+                    if before == 0 {
+                        desired - before
+                    } else {
+                        let scaled = f64::from(size) * f64::from(allowed) / f64::from(before);
+                        (scaled.round() as i32) - size
+                    }
+                };
+                let room = to_add - added;
+                if to_add > 0 {
+                    fraction.min(room)
+                } else {
+                    fraction.max(room)
+                }
+            };
+            sizes.push(size + proportion);
+            added += proportion;
+        }
+        if let Some(first) = sizes.first_mut() {
+            *first = (*first + to_add - added).max(0);
+        }
+        for (&r, &size) in order.iter().zip(&sizes) {
+            self.scale_rs(r, size);
         }
     }
 

@@ -266,6 +266,11 @@ pub struct Rs {
     pub pods: Vec<PodId>,
     /// Deleted (revision history cleanup).
     pub removed: bool,
+    /// `deployment.kubernetes.io/desired-replicas`: the Deployment's replicas when the
+    /// controller last scaled this ReplicaSet.
+    pub desired_annotation: i32,
+    /// `deployment.kubernetes.io/max-replicas`: replicas + maxSurge at that time.
+    pub max_annotation: i32,
 }
 
 /// A Deployment.

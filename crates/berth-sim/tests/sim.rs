@@ -496,3 +496,37 @@ fn a_cluster_with_every_node_down_evicts_nothing() {
     }
     assert_eq!(r.app("web").expect("web").evictions, 0);
 }
+
+#[test]
+fn scaling_mid_rollout_is_shared_in_proportion_as_upstream() {
+    // sync.go scale(): a rollout of 10 (surge 3, unavailable 2) stuck because the new pods
+    // never get ready, then scaled to 20: allowed 20 + 5 = 25 over 13 live replicas; the old
+    // ReplicaSet (8) gets round(8·25/13) − 8 = 7, the new one (5) round(5·25/13) − 5 = 5.
+    // The new image's pulls never finish, so the new pods never get ready.
+    let files = web(10, "25%", "25%", Some(5));
+    let r = run_inline(
+        &scenario(
+            "{}",
+            STEADY,
+            "[{at: 59s, slowImagePulls: {pull: 10m}},
+              {at: 1m, setImage: {app: web, image: web:2}},
+              {at: 90s, scale: {app: web, replicas: 20}}]",
+        )
+        .replace("duration: 5m", "duration: 2m"),
+        &[("web.yaml", &files)],
+    );
+    let scaled: Vec<&str> = r
+        .events
+        .iter()
+        .filter(|e| e.reason == "ScalingReplicaSet" && e.t >= 90_000)
+        .map(|e| e.message.as_str())
+        .collect();
+    assert!(
+        scaled.iter().any(|m| m.ends_with("from 8 to 15")),
+        "{scaled:#?}"
+    );
+    assert!(
+        scaled.iter().any(|m| m.ends_with("from 5 to 10")),
+        "{scaled:#?}"
+    );
+}
