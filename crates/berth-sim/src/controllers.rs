@@ -6,9 +6,11 @@
 //!   zero means one unavailable (`ResolveFenceposts`); the new ReplicaSet grows to
 //!   `replicas + maxSurge` in total (`NewRSNewReplicas`); old ones shrink first by their
 //!   unhealthy pods, then down to `replicas − maxUnavailable` available
-//!   (`reconcileOldReplicaSets`); `minReadySeconds`; revision history cleanup. Not modelled:
-//!   proportional scaling of several live ReplicaSets when `replicas` changes mid-rollout
-//!   (the surge bound still holds), progress deadlines, pausing.
+//!   (`reconcileOldReplicaSets`); `minReadySeconds`; revision history cleanup; a change of
+//!   `replicas` mid-rollout spread over the live ReplicaSets in proportion (`sync.go` scale,
+//!   `GetProportion`, with the desired- and max-replicas annotations). Upstream does the
+//!   scale-up and the scale-down of one rollout step in two syncs; here in one, at the same
+//!   instant. Not modelled: progress deadlines, pausing.
 //! - ReplicaSet (`pkg/controller/replicaset`): creates or deletes the difference at once
 //!   (no slow-start batches), choosing pods to delete in `ActivePodsWithRanks` order.
 //! - Scheduler: the model of `berth-scheduler` (the same code `berth explain` runs), one
