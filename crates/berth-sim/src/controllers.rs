@@ -37,6 +37,9 @@ const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
 /// How long a Lease is renewed for (upstream: a quarter of the 40 s lease duration).
 use crate::ingest::LEASE_RENEW;
 
+/// metrics-server's default `--metric-resolution`.
+pub(crate) const METRICS_RESOLUTION: Millis = 15_000;
+
 impl Sim {
     pub(crate) fn pod_ref(&self, p: PodId) -> String {
         format!("pod/{}", self.pods[p].meta.name)
@@ -594,6 +597,7 @@ impl Sim {
                 crash_streak: 0,
                 capacity: 1.0,
                 overloaded_since: None,
+                metric: None,
             },
         });
         for s in services {
@@ -755,6 +759,25 @@ impl Sim {
         }
     }
 
+    /// metrics-server's scrape of the pods autoscalers watch (`--metric-resolution`).
+    pub(crate) fn scrape_metrics(&mut self) {
+        for h in 0..self.hpas.len() {
+            let d = self.hpas[h].dep;
+            for r in self.deps[d].rss.clone() {
+                for p in self.rss[r].pods.clone() {
+                    let pod = &self.pods[p];
+                    if pod.removed || !matches!(pod.rt.container, Container::Running(_)) {
+                        continue;
+                    }
+                    // A throttled process uses its limit, not its demand.
+                    let u = self.cpu_usage(p);
+                    let used = pod.tpl.cpu_limit.map_or(u, |l| u.min(l as f64)).round() as i64;
+                    self.pods[p].rt.metric = Some((self.now, used));
+                }
+            }
+        }
+    }
+
     /// The autoscalers' periodic sync (upstream's `--horizontal-pod-autoscaler-sync-period`).
     pub(crate) fn sync_hpas(&mut self) {
         for h in 0..self.hpas.len() {
@@ -777,13 +800,12 @@ impl Sim {
                         start_time: pod.rt.admitted.unwrap_or(pod.meta.created),
                         ready_transition: pod.rt.admitted.map(|_| pod.ready_changed),
                         request_milli: pod.tpl.sched.requests.milli_cpu,
-                        // A throttled process uses its limit, not its demand.
-                        usage_milli: running.then(|| {
-                            let u = self.cpu_usage(p);
-                            pod.tpl.cpu_limit.map_or(u, |l| u.min(l as f64)).round() as i64
-                        }),
-                        // metrics-server reports a usage averaged over its last window.
-                        metric_window_start: self.now.saturating_sub(15_000),
+                        // What metrics-server last scraped (nothing yet for a new container).
+                        usage_milli: pod.rt.metric.filter(|_| running).map(|(_, u)| u),
+                        metric_window_start: pod
+                            .rt
+                            .metric
+                            .map_or(self.now, |(t, _)| t.saturating_sub(METRICS_RESOLUTION)),
                         pending: pod.phase == Phase::Pending,
                     });
                 }

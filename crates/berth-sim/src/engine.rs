@@ -74,6 +74,8 @@ pub(crate) enum Ev {
     LbRamp(SvcId),
     /// A plugged controller's turn.
     Plugin(usize),
+    /// metrics-server scrapes the kubelets.
+    MetricsScrape,
     /// The end of the run.
     End,
 }
@@ -219,6 +221,9 @@ impl Sim {
         sim.at(period, Ev::NodeMonitor);
         if !sim.hpas.is_empty() {
             sim.at(crate::hpa::DEFAULT_SYNC_PERIOD, Ev::HpaSync);
+            // Scrapes fall between the autoscaler's syncs, so what it sees is up to one
+            // resolution old, as with a real metrics-server.
+            sim.at(5_000, Ev::MetricsScrape);
         }
         let end = sim.sc.duration;
         sim.at(end, Ev::End);
@@ -314,6 +319,10 @@ impl Sim {
             }
             Ev::LbRamp(s) => self.lb_ramp(s),
             Ev::Plugin(i) => self.run_plugin(i),
+            Ev::MetricsScrape => {
+                self.scrape_metrics();
+                self.after(crate::controllers::METRICS_RESOLUTION, Ev::MetricsScrape);
+            }
             Ev::End => {
                 for s in 0..self.svcs.len() {
                     self.account(s);

@@ -193,6 +193,7 @@ impl Sim {
             rt.drain_since = None;
             rt.capacity = 1.0;
             rt.overloaded_since = None;
+            rt.metric = None;
         }
         if b.warmup > 0 {
             for k in 1..=4 {

@@ -163,6 +163,8 @@ pub struct Runtime {
     pub capacity: f64,
     /// Since when the process is overloaded.
     pub overloaded_since: Option<Millis>,
+    /// The last CPU sample metrics-server took of it: (time, millicores).
+    pub metric: Option<(Millis, i64)>,
 }
 
 /// A pod.
