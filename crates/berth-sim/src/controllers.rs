@@ -598,6 +598,7 @@ impl Sim {
                 capacity: 1.0,
                 overloaded_since: None,
                 metric: None,
+                inflight: Default::default(),
             },
         });
         for s in services {

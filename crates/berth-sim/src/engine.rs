@@ -76,6 +76,8 @@ pub(crate) enum Ev {
     Plugin(usize),
     /// metrics-server scrapes the kubelets.
     MetricsScrape,
+    /// One request arrives at a Service (per-request traffic), in an arrival chain.
+    Request(SvcId, u32),
     /// The end of the run.
     End,
 }
@@ -319,6 +321,7 @@ impl Sim {
             }
             Ev::LbRamp(s) => self.lb_ramp(s),
             Ev::Plugin(i) => self.run_plugin(i),
+            Ev::Request(s, chain) => self.request(s, chain),
             Ev::MetricsScrape => {
                 self.scrape_metrics();
                 self.after(crate::controllers::METRICS_RESOLUTION, Ev::MetricsScrape);

@@ -248,6 +248,8 @@ impl Sim {
             rate: 0.0,
             rate_since: 0,
             accounted: 0,
+            arrivals: 0,
+            next_arrival: 0.0,
         });
     }
 

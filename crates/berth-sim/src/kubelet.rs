@@ -326,6 +326,7 @@ impl Sim {
         if cut > 0 {
             self.lose_in_flight(p, cut, node_down);
         }
+        self.drop_in_flight(p, node_down);
         self.set_serve(p, after);
         self.pods[p].rt.container = Container::Exited;
     }

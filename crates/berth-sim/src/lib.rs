@@ -21,6 +21,7 @@ mod ingest;
 mod kubelet;
 pub mod plugin;
 pub mod report;
+mod requests;
 mod rng;
 pub mod scenario;
 mod template;

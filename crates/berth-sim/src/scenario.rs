@@ -215,6 +215,11 @@ pub struct AppSpec {
     /// Traffic spikes: every `every`, `requestsPerSecond` for `duration`.
     #[serde(default)]
     pub spikes: Option<SpikeSpec>,
+    /// Simulate each request (random arrivals, each one routed and tracked in flight)
+    /// instead of counting them per interval; for low rates (up to 20,000 req/s) where
+    /// single requests matter.
+    #[serde(default)]
+    pub per_request: Option<bool>,
 }
 
 /// A repeating traffic spike.
@@ -493,6 +498,8 @@ pub struct Behaviour {
     pub warmup_factor: f64,
     /// This app's slow-start ramp, if it has its own.
     pub slow_start: Option<Millis>,
+    /// Each request simulated on its own.
+    pub per_request: bool,
 }
 
 impl Default for Behaviour {
@@ -511,6 +518,7 @@ impl Default for Behaviour {
             warmup: 0,
             warmup_factor: 1.0,
             slow_start: None,
+            per_request: false,
         }
     }
 }
@@ -1363,6 +1371,21 @@ impl Resolver<'_> {
                 .slow_start
                 .as_ref()
                 .map(|t| self.millis(&format!("{path}.slowStart"), t)),
+            per_request: {
+                let on = a.per_request.unwrap_or(false);
+                let peak = a
+                    .spikes
+                    .as_ref()
+                    .map_or(rate, |s| s.requests_per_second.max(rate));
+                if on && peak > 20_000.0 {
+                    self.err(
+                        &format!("{path}.perRequest"),
+                        format!("{peak} req/s is too many to simulate one by one"),
+                        Some("leave `perRequest` off: counted traffic is exact at any rate".into()),
+                    );
+                }
+                on
+            },
         }
     }
 

@@ -46,6 +46,9 @@ impl Sim {
         self.account(s);
         self.svcs[s].rate = rate;
         self.svcs[s].rate_since = self.now;
+        if self.per_request(s) {
+            self.restart_arrivals(s);
+        }
         let lb = self.svcs[s].lb.clone();
         for &p in lb.iter() {
             self.reassess(p);
@@ -105,7 +108,7 @@ impl Sim {
     }
 
     /// A backend's weight at the balancer: nginx's `slow_start` ramp, in quarter steps.
-    fn weight(&self, s: SvcId, p: PodId) -> f64 {
+    pub(crate) fn weight(&self, s: SvcId, p: PodId) -> f64 {
         let slow = self.slow_start(s);
         if slow == 0 {
             return 1.0;
@@ -223,6 +226,9 @@ impl Sim {
             return;
         }
         self.svcs[s].accounted = b;
+        if self.per_request(s) {
+            return;
+        }
         let rate = self.svcs[s].rate;
         let Some(app) = self.svcs[s].app else { return };
         if rate <= 0.0 {
@@ -332,7 +338,10 @@ impl Sim {
                 continue;
             };
             let k = self.svcs[s].lb.len();
-            if self.svcs[s].rate <= 0.0 || self.svcs[s].lb.binary_search(&p).is_err() {
+            if self.per_request(s)
+                || self.svcs[s].rate <= 0.0
+                || self.svcs[s].lb.binary_search(&p).is_err()
+            {
                 continue;
             }
             self.account(s);

@@ -165,6 +165,8 @@ pub struct Runtime {
     pub overloaded_since: Option<Millis>,
     /// The last CPU sample metrics-server took of it: (time, millicores).
     pub metric: Option<(Millis, i64)>,
+    /// When each request in flight on it will finish (per-request traffic only).
+    pub inflight: std::collections::VecDeque<Millis>,
 }
 
 /// A pod.
@@ -382,6 +384,10 @@ pub struct Svc {
     pub rate_since: Millis,
     /// Traffic counted up to here.
     pub accounted: Millis,
+    /// Per-request traffic: the chain of arrivals now running (older ones are stale).
+    pub arrivals: u32,
+    /// Per-request traffic: when the next request arrives, in fractional milliseconds.
+    pub next_arrival: f64,
 }
 
 /// A PodDisruptionBudget.

@@ -947,6 +947,7 @@ spec:
             warmup: 0,
             warmup_factor: 1.0,
             slow_start: None,
+            per_request: false,
         }
     );
     assert!(s.timeline.is_empty());

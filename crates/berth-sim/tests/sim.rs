@@ -530,3 +530,47 @@ fn scaling_mid_rollout_is_shared_in_proportion_as_upstream() {
         "{scaled:#?}"
     );
 }
+
+#[test]
+fn per_request_and_counted_traffic_agree() {
+    // The counted model (exact per interval) against one request at a time with random
+    // arrivals: the same story must come out, within the noise of the arrivals.
+    let files = web(8, "25%", "25%", None);
+    let mut most = 0;
+    for lb in [
+        "{propagationDelay: 3s}",
+        "{propagationDelay: 3s, maxFails: 1, failTimeout: 10s}",
+        "{propagationDelay: 3s, retries: 1}",
+    ] {
+        for app in [
+            "{startTime: 2s, requestTime: 100ms, stopTime: 200ms, requestsPerSecond: 800",
+            "{startTime: 2s, requestTime: 2s, honorsSigterm: false, requestsPerSecond: 800",
+        ] {
+            let run = |extra: &str| {
+                let r = run_inline(
+                    &scenario(
+                        lb,
+                        &format!("{app}{extra}}}"),
+                        "[{at: 1m, deletePods: {app: web, count: 3}}, {at: 2m, crashNode: sw02-host02}]",
+                    ),
+                    &[("web.yaml", &files)],
+                );
+                r.app("web").expect("web").clone()
+            };
+            let counted = run("");
+            let single = run(", perRequest: true");
+            let (a, b) = (counted.failed as f64, single.failed as f64);
+            assert!(
+                (a - b).abs() <= 0.1 * a.max(b) + 30.0,
+                "{lb} {app}: counted {counted:?} per-request {single:?}"
+            );
+            let (ra, rb) = (counted.requests as f64, single.requests as f64);
+            assert!((ra - rb).abs() < 0.01 * ra, "requests {ra} vs {rb}");
+            most = most.max(counted.failed);
+        }
+    }
+    assert!(
+        most > 1_000,
+        "the cases must lose requests to compare: {most}"
+    );
+}
