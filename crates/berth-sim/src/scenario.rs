@@ -137,6 +137,10 @@ pub struct LoadBalancerSpec {
     /// nginx `slow_start`: a new backend's weight ramps up over this long (default off).
     #[serde(default)]
     pub slow_start: Option<String>,
+    /// Route to serving terminating endpoints when no endpoint is ready, as kube-proxy
+    /// does since Kubernetes 1.28 (default false: only ready endpoints, as ingress-nginx).
+    #[serde(default)]
+    pub terminating_fallback: Option<bool>,
 }
 
 /// Control-plane settings, named after their kube-controller-manager flags.
@@ -422,6 +426,8 @@ pub struct LbParams {
     pub retries: u32,
     /// Weight ramp of new backends (0: off).
     pub slow_start: Millis,
+    /// Serving terminating endpoints are used when none is ready.
+    pub terminating_fallback: bool,
 }
 
 impl Default for LbParams {
@@ -432,6 +438,7 @@ impl Default for LbParams {
             fail_timeout: 10_000,
             retries: 0,
             slow_start: 0,
+            terminating_fallback: false,
         }
     }
 }
@@ -1183,6 +1190,7 @@ impl Resolver<'_> {
         if let Some(d) = &l.slow_start {
             p.slow_start = self.millis("spec.loadBalancer.slowStart", d);
         }
+        p.terminating_fallback = l.terminating_fallback.unwrap_or(false);
         p.max_fails = l.max_fails.unwrap_or(0);
         p.retries = l.retries.unwrap_or(0);
         p

@@ -201,17 +201,31 @@ impl Sim {
         }
     }
 
-    /// The EndpointSlice controller: publishes the Service's ready endpoints (ready, not
-    /// terminating), which reach the balancer one propagation delay later.
+    /// The EndpointSlice controller publishes every endpoint with its conditions (ready:
+    /// Ready and not terminating; serving: Ready; terminating: being deleted), and the
+    /// balancer, one propagation delay later, routes to the ready ones, or, when there are
+    /// none and it falls back like kube-proxy (KEP-1669), to the serving terminating ones.
     pub(crate) fn sync_endpoints(&mut self, s: SvcId) {
-        let ready: Vec<PodId> = self.svcs[s]
-            .pods
-            .iter()
-            .copied()
-            .filter(|&p| self.pods[p].serving_ready() && self.pods[p].node.is_some())
-            .collect();
-        if ready != *self.svcs[s].published {
-            let set = Rc::new(ready);
+        let mut ready = Vec::new();
+        let mut serving_terminating = Vec::new();
+        for &p in &self.svcs[s].pods {
+            let pod = &self.pods[p];
+            if pod.removed || pod.node.is_none() || !pod.ready {
+                continue;
+            }
+            if pod.meta.deletion.is_none() {
+                ready.push(p);
+            } else {
+                serving_terminating.push(p);
+            }
+        }
+        let routed = if ready.is_empty() && self.sc.lb.terminating_fallback {
+            serving_terminating
+        } else {
+            ready
+        };
+        if routed != *self.svcs[s].published {
+            let set = Rc::new(routed);
             self.svcs[s].published = set.clone();
             self.svcs[s].slice_version = self.bump();
             let delay = self.sc.lb.propagation;

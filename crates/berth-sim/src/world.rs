@@ -366,7 +366,8 @@ pub struct Svc {
     pub selector: BTreeMap<String, String>,
     /// Pods it selects, in the API.
     pub pods: BTreeSet<PodId>,
-    /// Ready endpoints as the EndpointSlice publishes them.
+    /// The endpoints the EndpointSlice makes routable (ready ones, or the serving
+    /// terminating ones when none is ready and the balancer falls back to them).
     pub published: Rc<Vec<PodId>>,
     /// EndpointSlice resourceVersion.
     pub slice_version: u64,

@@ -574,3 +574,30 @@ fn per_request_and_counted_traffic_agree() {
         "the cases must lose requests to compare: {most}"
     );
 }
+
+#[test]
+fn kube_proxy_falls_back_to_serving_terminating_endpoints() {
+    // KEP-1669: with no ready endpoint left, kube-proxy keeps routing to terminating pods
+    // that still serve (here for their 15 s preStop) instead of dropping the traffic.
+    let files = web(1, "25%", "25%", Some(15));
+    let failed = |fallback: bool| {
+        let r = run_inline(
+            &scenario(
+                &format!("{{propagationDelay: 1s, terminatingFallback: {fallback}}}"),
+                "{startTime: 25s, requestTime: 100ms, stopTime: 200ms, requestsPerSecond: 100}",
+                "[{at: 1m, deletePods: {app: web, count: 1}}]",
+            ),
+            &[("web.yaml", &files)],
+        );
+        r.app("web").expect("web").clone()
+    };
+    let plain = failed(false);
+    let fallback = failed(true);
+    // Without it: no endpoint from 1 s after the deletion until the new pod is ready.
+    assert!(plain.failed_503 >= 2_400, "{plain:?}");
+    // With it: the old pod serves through its preStop; 15 s × 100 req/s fewer failures.
+    assert!(
+        fallback.failed + 1_400 <= plain.failed,
+        "{fallback:?} vs {plain:?}"
+    );
+}
