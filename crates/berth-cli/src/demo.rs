@@ -203,7 +203,7 @@ pub fn demo(args: &DemoArgs) -> Result<Outcome> {
     let trap = run("hpa-warmup-trap.yaml", args.seed)?;
     for app in &trap.apps {
         let how = if app.name == "orders-jvm" {
-            "startup probe, and the balancer ramps new pods up over 2m"
+            "startup probe, and the balancer ramps new pods up over 3m"
         } else {
             "new pods get a full share at once"
         };

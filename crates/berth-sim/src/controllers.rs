@@ -598,6 +598,8 @@ impl Sim {
                 capacity: 1.0,
                 overloaded_since: None,
                 metric: None,
+                unready_by_overload: false,
+                probe_fails: (0, 0),
                 inflight: Default::default(),
             },
         });

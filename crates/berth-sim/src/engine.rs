@@ -41,8 +41,9 @@ pub(crate) enum Step {
     Kill,
     /// A quarter of the warm-up after a start has passed.
     WarmupEnd,
-    /// Liveness gives up on a process overloaded since this time.
-    OverloadKill(Millis),
+    /// A readiness (false) or liveness (true) probe tick on a process overloaded since
+    /// this time.
+    OverloadProbe(Millis, bool),
 }
 
 /// Something that happens at a time.

@@ -17,7 +17,9 @@
 //!
 //! Simplifications: probes are evaluated in closed form from the process's start, listen
 //! and ready times (the exact tick they would pass or fail on) rather than one event per
-//! tick, which keeps an hour of 20,000 pods cheap; one container per pod (the first).
+//! tick, which keeps an hour of 20,000 pods cheap; only while a process is overloaded are
+//! its probe ticks simulated one by one (each times out with the odds a request does). One
+//! container per pod (the first).
 
 use crate::engine::{Change, Ev, Sim, Step};
 use crate::time::Millis;
@@ -148,17 +150,55 @@ impl Sim {
             }
             Step::PreStopDone => self.sigterm(p),
             Step::WarmupEnd => self.reassess(p),
-            Step::OverloadKill(since) => {
-                if self.pods[p].rt.overloaded_since == Some(since) {
-                    self.event(
-                        true,
-                        "Unhealthy",
-                        obj,
-                        Some(app),
-                        "Liveness probe failed: timeout (the process is CPU-throttled); the container will be restarted".into(),
-                    );
-                    self.container_died(p, false);
+            Step::OverloadProbe(since, liveness) => {
+                if self.pods[p].rt.overloaded_since != Some(since) {
+                    return;
                 }
+                let probe = if liveness {
+                    self.pods[p].tpl.liveness
+                } else {
+                    self.pods[p].tpl.readiness
+                };
+                let Some(pr) = probe else { return };
+                let cap = self.pods[p].rt.capacity;
+                let unit = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                let fails = if liveness {
+                    &mut self.pods[p].rt.probe_fails.1
+                } else {
+                    &mut self.pods[p].rt.probe_fails.0
+                };
+                if unit < cap {
+                    *fails = 0;
+                } else {
+                    *fails += 1;
+                }
+                if *fails >= pr.failure {
+                    *fails = 0;
+                    if liveness {
+                        self.event(
+                            true,
+                            "Unhealthy",
+                            obj,
+                            Some(app),
+                            "Liveness probe failed: timeout (the process is CPU-throttled); the container will be restarted".into(),
+                        );
+                        self.container_died(p, false);
+                        return;
+                    }
+                    if self.pods[p].rt.probe_ready {
+                        self.event(
+                            true,
+                            "Unhealthy",
+                            obj,
+                            Some(app),
+                            "Readiness probe failed: timeout (the process is CPU-throttled)".into(),
+                        );
+                        self.pods[p].rt.probe_ready = false;
+                        self.pods[p].rt.unready_by_overload = true;
+                        self.report_status(p);
+                    }
+                }
+                self.kstep(p, pr.period, Step::OverloadProbe(since, liveness));
             }
             Step::Exit => {
                 self.end_process(p, Serve::Absent, false);
@@ -194,6 +234,7 @@ impl Sim {
             rt.capacity = 1.0;
             rt.overloaded_since = None;
             rt.metric = None;
+            rt.unready_by_overload = false;
         }
         if b.warmup > 0 {
             for k in 1..=4 {
@@ -257,16 +298,38 @@ impl Sim {
     /// Liveness probes time out on an overloaded process: the restart comes on the
     /// failureThreshold-th tick from now.
     pub(crate) fn plan_overload_kill(&mut self, p: PodId) {
-        let Some(l) = self.pods[p].tpl.liveness else {
-            return;
-        };
         let Some(since) = self.pods[p].rt.overloaded_since else {
             return;
         };
         let anchor = self.pods[p].rt.admitted.unwrap_or(self.now);
-        let first = tick_at_or_after(anchor, l.period, self.now);
-        let at = first + u64::from(l.failure - 1) * l.period;
-        self.kstep(p, at - self.now, Step::OverloadKill(since));
+        self.pods[p].rt.probe_fails = (0, 0);
+        // Probes queue behind the requests: each one times out with the same chance as a
+        // request does. Ticks are simulated only while the process is overloaded.
+        for (probe, liveness) in [
+            (self.pods[p].tpl.readiness, false),
+            (self.pods[p].tpl.liveness, true),
+        ] {
+            if let Some(pr) = probe {
+                let at = tick_at_or_after(anchor, pr.period, self.now);
+                self.kstep(p, at - self.now, Step::OverloadProbe(since, liveness));
+            }
+        }
+    }
+
+    /// The overload is over: a pod it had made unready passes its readiness probe again
+    /// after successThreshold ticks.
+    pub(crate) fn overload_ended(&mut self, p: PodId) {
+        if !self.pods[p].rt.unready_by_overload {
+            return;
+        }
+        self.pods[p].rt.unready_by_overload = false;
+        let Some(r) = self.pods[p].tpl.readiness else {
+            return;
+        };
+        let anchor = self.pods[p].rt.admitted.unwrap_or(self.now);
+        let first = tick_at_or_after(anchor, r.period, self.now + 1);
+        let at = first + u64::from(r.success - 1) * r.period;
+        self.kstep(p, at - self.now, Step::ProbeReady);
     }
 
     /// The container stopped on its own (crash, failed probe): restart after back-off.

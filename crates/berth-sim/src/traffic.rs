@@ -198,6 +198,7 @@ impl Sim {
             }
         } else {
             self.pods[p].rt.overloaded_since = None;
+            self.overload_ended(p);
         }
     }
 

@@ -165,6 +165,10 @@ pub struct Runtime {
     pub overloaded_since: Option<Millis>,
     /// The last CPU sample metrics-server took of it: (time, millicores).
     pub metric: Option<(Millis, i64)>,
+    /// Its readiness probe failed because it was overloaded (it passes again once not).
+    pub unready_by_overload: bool,
+    /// Consecutive timed-out (readiness, liveness) probes while overloaded.
+    pub probe_fails: (u32, u32),
     /// When each request in flight on it will finish (per-request traffic only).
     pub inflight: std::collections::VecDeque<Millis>,
 }

@@ -103,6 +103,8 @@ fn the_seeds_stories_hold_for_other_seeds() {
             "termination-storm.yaml",
             "kubelet-partition.yaml",
             "drain-blocked.yaml",
+            "hpa-warmup-trap.yaml",
+            "hpa-oscillation.yaml",
         ] {
             let r = run_file(name, Some(seed));
             assert!(r.passed(), "{name} seed {seed}: {}", failed_assertions(&r));
