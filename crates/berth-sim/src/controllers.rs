@@ -1135,25 +1135,34 @@ impl Sim {
         self.after(0, Ev::DrainTick(i));
     }
 
-    /// Disruptions a PDB allows now (`disruptionsAllowed`).
+    /// Disruptions a PDB allows now (`disruptionsAllowed`). Pods of one ReplicaSet share
+    /// their labels, so the selector is matched once per ReplicaSet, not once per pod.
     fn disruptions_allowed(&self, b: usize) -> i64 {
         let pdb = &self.pdbs[b];
         let mut healthy = 0i64;
         let mut deps: std::collections::BTreeSet<DepId> = Default::default();
-        for pod in &self.pods {
-            if pod.removed || pod.meta.namespace != pdb.meta.namespace {
+        for rs in &self.rss {
+            if rs.meta.namespace != pdb.meta.namespace || rs.pods.is_empty() {
                 continue;
             }
-            let mut labels = pod.tpl.labels.clone();
-            labels.insert("pod-template-hash".into(), pod.tpl.hash.clone());
+            let mut labels = rs.tpl.labels.clone();
+            labels.insert("pod-template-hash".into(), rs.tpl.hash.clone());
             if !pdb.selector.matches(&labels) {
                 continue;
             }
-            if let Some(rs) = pod.rs {
-                deps.insert(self.rss[rs].dep);
+            let mut any = false;
+            for &p in &rs.pods {
+                let pod = &self.pods[p];
+                if pod.removed {
+                    continue;
+                }
+                any = true;
+                if pod.serving_ready() {
+                    healthy += 1;
+                }
             }
-            if pod.serving_ready() {
-                healthy += 1;
+            if any {
+                deps.insert(rs.dep);
             }
         }
         let expected: i32 = deps.iter().map(|&d| self.deps[d].replicas).sum();
