@@ -446,6 +446,7 @@ fn scenario(seed: u64) -> (Scenario, Vec<String>) {
         lb: LbParams::default(),
         control_plane: ControlPlane::default(),
         objects: objs,
+        applications: Vec::new(),
         apps,
         timeline,
         checks: Vec::new(),

@@ -146,6 +146,8 @@ pub struct Sim {
     pub(crate) svcs: Vec<Svc>,
     pub(crate) pdbs: Vec<Pdb>,
     pub(crate) hpas: Vec<Hpa>,
+    /// berth's own objects: the Applications of the scenario, with their metadata.
+    pub(crate) applications: Vec<(crate::world::Meta, berth_model::Application)>,
     pub(crate) apps: Vec<App>,
     pub(crate) cluster: Cluster,
     pub(crate) profile: Profile,
@@ -192,6 +194,7 @@ impl Sim {
             svcs: Vec::new(),
             pdbs: Vec::new(),
             hpas: Vec::new(),
+            applications: Vec::new(),
             apps: Vec::new(),
             cluster: Cluster::default(),
             profile: Profile::default(),

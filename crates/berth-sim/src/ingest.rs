@@ -128,6 +128,21 @@ impl Sim {
                 stats: AppStats::default(),
             });
         }
+        for app in self.sc.applications.clone() {
+            let meta = Meta {
+                name: app.metadata.name.clone().unwrap_or_default(),
+                namespace: app
+                    .metadata
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| "default".into()),
+                uid: self.uid(),
+                resource_version: self.bump(),
+                created: self.now,
+                deletion: None,
+            };
+            self.applications.push((meta, app));
+        }
         let mut ignored: BTreeMap<String, usize> = BTreeMap::new();
         let mut hpa_min: BTreeMap<(String, String), i32> = BTreeMap::new();
         for (_, o) in &objects {

@@ -120,6 +120,14 @@ impl View<'_> {
             .collect()
     }
 
+    /// The berth Applications in the store, with their namespace.
+    pub fn applications(&self) -> impl Iterator<Item = (&str, &berth_model::Application)> {
+        self.sim
+            .applications
+            .iter()
+            .map(|(m, a)| (m.namespace.as_str(), a))
+    }
+
     /// One Deployment.
     pub fn deployment(&self, namespace: &str, name: &str) -> Option<DeploymentView> {
         self.deployments()

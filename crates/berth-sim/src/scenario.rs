@@ -682,6 +682,8 @@ pub struct Scenario {
     /// Workload objects (Deployments, Services, PDBs, HPAs) as JSON, with the file they
     /// came from.
     pub objects: Vec<(String, serde_json::Value)>,
+    /// The berth Applications the workloads hold (their rendered objects are in `objects`).
+    pub applications: Vec<berth_model::Application>,
     /// Behaviour per app.
     pub apps: BTreeMap<String, Behaviour>,
     /// Timeline, in the order written (run in time order, ties in written order).
@@ -871,6 +873,7 @@ pub fn load_scenario(
         root,
         diags: Vec::new(),
         workloads_broke: false,
+        applications: Vec::new(),
     };
     let scenario = r.resolve(parsed, read);
     if r.diags.is_empty() {
@@ -896,6 +899,7 @@ struct Resolver<'a> {
     root: &'a Node,
     diags: Vec<Diagnostic>,
     workloads_broke: bool,
+    applications: Vec<berth_model::Application>,
 }
 
 /// The hint for an app name no workload has.
@@ -1038,6 +1042,7 @@ impl Resolver<'_> {
             lb,
             control_plane,
             objects,
+            applications: std::mem::take(&mut self.applications),
             apps,
             timeline,
             checks,
@@ -1303,6 +1308,7 @@ impl Resolver<'_> {
             self.diags
                 .extend(diags.into_iter().filter(|d| d.severity == Severity::Error));
             let Some(app) = app else { continue };
+            self.applications.push(app.clone());
             match berth_render::render(&app, None) {
                 Ok(manifests) => {
                     for m in manifests {

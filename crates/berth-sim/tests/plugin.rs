@@ -158,3 +158,31 @@ fn a_plugged_controller_moves_an_app_surge_first_without_losing_a_request() {
     // Surge-first: never more than one group (2 pods) beyond the 6.
     assert_eq!(r.app("web").expect("web").max_ready, 8);
 }
+
+#[test]
+fn plugged_controllers_see_the_applications_of_the_scenario() {
+    struct Reader(std::rc::Rc<std::cell::RefCell<Vec<String>>>);
+    impl Controller for Reader {
+        fn name(&self) -> &str {
+            "reader"
+        }
+        fn reconcile(&mut self, view: &View<'_>) -> Reconcile {
+            for (ns, app) in view.applications() {
+                let name = app.metadata.name.clone().unwrap_or_default();
+                self.0
+                    .borrow_mut()
+                    .push(format!("{ns}/{name} groups={}", app.spec.release.groups));
+            }
+            Reconcile::default()
+        }
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenarios");
+    let text = std::fs::read_to_string(dir.join("termination-storm.yaml")).expect("scenario");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).map_err(|e| e.to_string());
+    let sc = load_scenario("termination-storm.yaml", &text, &read).expect("scenario");
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let mut sim = Sim::new(sc).expect("sim");
+    sim.add_controller(Box::new(Reader(seen.clone())), 1_000);
+    sim.run_until(1_000);
+    assert_eq!(*seen.borrow(), ["shop/checkout groups=4"]);
+}
