@@ -548,7 +548,7 @@ fn fmt_ms(ms: Millis) -> String {
     if s >= 60 {
         let _ = write!(out, "{}m", s / 60);
     }
-    if s % 60 > 0 || s < 60 {
+    if !s.is_multiple_of(60) || s < 60 {
         let _ = write!(out, "{}s", s % 60);
     }
     out
