@@ -37,6 +37,14 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../examples/scenarios/orders-jvm-plain.yaml"),
     ),
     (
+        "release-rollback.yaml",
+        include_str!("../../../examples/scenarios/release-rollback.yaml"),
+    ),
+    (
+        "catalog.yaml",
+        include_str!("../../../examples/scenarios/catalog.yaml"),
+    ),
+    (
         "checkout.yaml",
         include_str!("../../../examples/scenarios/checkout.yaml"),
     ),
@@ -112,7 +120,7 @@ pub fn demo(args: &DemoArgs) -> Result<Outcome> {
     // 1. Placement and the termination storm share one run.
     say(
         &mut out,
-        "1/5  Two copies of a checkout service (8 pods each, 400 req/s each) on 2 zones x 4 switches x 4 hosts.\n",
+        "1/6  Two copies of a checkout service (8 pods each, 400 req/s each) on 2 zones x 4 switches x 4 hosts.\n",
     )?;
     let storm = run("termination-storm.yaml", args.seed)?;
     for app in &storm.apps {
@@ -137,7 +145,7 @@ pub fn demo(args: &DemoArgs) -> Result<Outcome> {
     }
     say(
         &mut out,
-        "\n2/5  A rollout restart, then 4 pods deleted at once. The load balancer needs 3 s to forget a pod.\n",
+        "\n2/6  A rollout restart, then 4 pods deleted at once. The load balancer needs 3 s to forget a pod.\n",
     )?;
     for app in &storm.apps {
         let how = if app.name == "checkout" {
@@ -157,7 +165,7 @@ pub fn demo(args: &DemoArgs) -> Result<Outcome> {
 
     say(
         &mut out,
-        "\n3/5  A kubelet loses the API server for 8 minutes; its pods keep serving (seed 000's misdiagnosed node).\n",
+        "\n3/6  A kubelet loses the API server for 8 minutes; its pods keep serving (seed 000's misdiagnosed node).\n",
     )?;
     let partition = run("kubelet-partition.yaml", args.seed)?;
     let key = partition.highlights(&[
@@ -183,7 +191,7 @@ pub fn demo(args: &DemoArgs) -> Result<Outcome> {
 
     say(
         &mut out,
-        "\n4/5  kubectl drain meets a PodDisruptionBudget that allows no disruption.\n",
+        "\n4/6  kubectl drain meets a PodDisruptionBudget that allows no disruption.\n",
     )?;
     let drain = run("drain-blocked.yaml", args.seed)?;
     let key = drain.highlights(&[
@@ -198,7 +206,7 @@ pub fn demo(args: &DemoArgs) -> Result<Outcome> {
 
     say(
         &mut out,
-        "\n5/5  Traffic more than doubles and the autoscaler adds JVMs that are still cold (seed 003's warm-up trap).\n",
+        "\n5/6  Traffic more than doubles and the autoscaler adds JVMs that are still cold (seed 003's warm-up trap).\n",
     )?;
     let trap = run("hpa-warmup-trap.yaml", args.seed)?;
     for app in &trap.apps {
@@ -217,8 +225,36 @@ pub fn demo(args: &DemoArgs) -> Result<Outcome> {
     }
     all_passed &= trap.passed();
 
+    say(
+        &mut out,
+        "\n6/6  berth's release engine: 40 replicas in 4 groups, surge-first, 2m gates; rolled back in group 3.\n",
+    )?;
+    let release = run("release-rollback.yaml", args.seed)?;
+    let mut key = release.clone();
+    key.events.retain(|e| match e.reason.as_str() {
+        "Action" | "ReleaseStarted" | "ReleaseSucceeded" | "ReleaseStalled" => true,
+        "ReleaseRolledBack" => e.message.contains("full strength"),
+        "Release" => e.message.contains("starts") || e.message.contains("done;"),
+        _ => false,
+    });
+    say(&mut out, &indent(&key.timeline_text()))?;
+    for app in &release.apps {
+        say(
+            &mut out,
+            &format!(
+                "       {:<15} {} requests, {} failed; ready replicas between {} and {}\n",
+                app.name,
+                app.requests,
+                app.failed,
+                app.min_ready.map_or("-".into(), |m| m.to_string()),
+                app.max_ready
+            ),
+        )?;
+    }
+    all_passed &= release.passed();
+
     say(&mut out, "\nAssertions of the scenarios\n")?;
-    for r in [&storm, &partition, &drain, &trap] {
+    for r in [&storm, &partition, &drain, &trap, &release] {
         say(&mut out, &r.assertions_text())?;
     }
     Ok(if all_passed {

@@ -118,11 +118,13 @@ fn demo_tells_its_stories_and_passes() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let s = text(&out.stdout);
     for part in [
-        "1/5",
-        "2/5",
-        "3/5",
-        "4/5",
-        "5/5",
+        "1/6",
+        "2/6",
+        "3/6",
+        "4/6",
+        "5/6",
+        "6/6",
+        "ReleaseRolledBack",
         "NodeNotReady",
         "EvictionBlocked",
     ] {

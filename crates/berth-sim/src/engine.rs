@@ -172,6 +172,7 @@ pub struct Sim {
     /// Controllers stopped until this time (a controller-manager restart).
     pub(crate) controllers_down_until: Millis,
     pub(crate) plugins: Vec<Option<Box<dyn crate::plugin::Controller>>>,
+    autoscaling: bool,
     ended: bool,
 }
 
@@ -215,6 +216,7 @@ impl Sim {
             api_errors: (0.0, 0),
             controllers_down_until: 0,
             plugins: Vec::new(),
+            autoscaling: false,
             ended: false,
         };
         sim.build_cluster();
@@ -225,15 +227,24 @@ impl Sim {
         }
         let period = sim.sc.control_plane.node_monitor_period;
         sim.at(period, Ev::NodeMonitor);
-        if !sim.hpas.is_empty() {
-            sim.at(crate::hpa::DEFAULT_SYNC_PERIOD, Ev::HpaSync);
-            // Scrapes fall between the autoscaler's syncs, so what it sees is up to one
-            // resolution old, as with a real metrics-server.
-            sim.at(5_000, Ev::MetricsScrape);
-        }
+        sim.start_autoscaling();
         let end = sim.sc.duration;
         sim.at(end, Ev::End);
         Ok(sim)
+    }
+
+    /// Starts the autoscaler's and metrics-server's periodic work once there is an HPA.
+    pub(crate) fn start_autoscaling(&mut self) {
+        if self.autoscaling || self.hpas.is_empty() {
+            return;
+        }
+        self.autoscaling = true;
+        let sync = crate::hpa::DEFAULT_SYNC_PERIOD;
+        let next = (self.now / sync + 1) * sync;
+        self.at(next, Ev::HpaSync);
+        // Scrapes fall between the autoscaler's syncs, so what it sees is up to one
+        // resolution old, as with a real metrics-server.
+        self.at(next.saturating_sub(10_000).max(self.now), Ev::MetricsScrape);
     }
 
     /// Runs to the end and returns the report.
@@ -576,6 +587,50 @@ impl Sim {
                 self.reconcile_pending = true;
                 self.at(self.now + d, Ev::Reconcile);
             }
+            Action::Release(app, version, groups, gate, deadline) => {
+                let Some(id) = self.app_id(app) else { return };
+                let spec = self
+                    .applications
+                    .iter()
+                    .find(|(_, a)| a.metadata.name.as_deref() == Some(app.as_str()))
+                    .map(|(_, a)| a.spec.release.clone());
+                let Some(spec) = spec else {
+                    self.event(
+                        true,
+                        "ReleaseRefused",
+                        format!("app/{app}"),
+                        Some(id),
+                        format!("{app} is not a berth Application: only Applications are released"),
+                    );
+                    return;
+                };
+                let groups = groups.unwrap_or(spec.groups.max(1) as u32);
+                let gate = gate.clone().or_else(|| {
+                    if spec.gate.manual == Some(true) {
+                        Some(berth_release::Gate::Manual)
+                    } else {
+                        spec.gate
+                            .interval
+                            .as_deref()
+                            .and_then(|i| crate::time::parse_millis(i).ok())
+                            .map(berth_release::Gate::Interval)
+                    }
+                });
+                let run = crate::release::ReleaseRun::new(app, version, groups, gate, *deadline);
+                self.add_controller(Box::new(run), self.now);
+            }
+            Action::ReleaseRequest(what, app) => {
+                if !self.plugin_request(what, app) {
+                    let id = self.app_id(app);
+                    self.event(
+                        true,
+                        "ReleaseRequestIgnored",
+                        format!("app/{app}"),
+                        id,
+                        format!("no release of {app} is running to {what}"),
+                    );
+                }
+            }
             Action::Traffic(app, rate) => {
                 if let Some(id) = self.app_id(app) {
                     self.apps[id].behaviour.rate = *rate;
@@ -688,6 +743,46 @@ fn build(sim: Sim) -> Report {
             Measure::MinRescales(v) => {
                 let n = sum(|a| a.rescales);
                 (n >= v, format!("{n} rescales (at least {v})"))
+            }
+            Measure::ReleasePhase(ref want) => {
+                let app = c.app.as_deref().unwrap_or("");
+                let prefix = format!("release/{app}-");
+                let last = sim
+                    .events
+                    .iter()
+                    .rev()
+                    .find(|e| e.object.starts_with(&prefix) && e.reason.starts_with("Release"));
+                match last {
+                    Some(e) => (
+                        e.reason == format!("Release{want}"),
+                        format!("last: {} ({})", e.reason, e.message),
+                    ),
+                    None => (false, "no release ran".into()),
+                }
+            }
+            Measure::RollbackWithin(limit) => {
+                let app = c.app.as_deref().unwrap_or("");
+                let asked = sim.events.iter().find(|e| {
+                    e.reason == "Action" && e.message == format!("berth release rollback {app}")
+                });
+                let done = sim.events.iter().find(|e| {
+                    e.reason == "ReleaseRolledBack"
+                        && e.object.starts_with(&format!("release/{app}-"))
+                });
+                match (asked, done) {
+                    (Some(a), Some(d)) => {
+                        let took = d.t - a.t;
+                        (
+                            took <= limit,
+                            format!(
+                                "old version back at full strength {} after the request (at most {})",
+                                crate::time::fmt_millis(took),
+                                crate::time::fmt_millis(limit)
+                            ),
+                        )
+                    }
+                    _ => (false, "no rollback finished".into()),
+                }
             }
             Measure::DrainsComplete(want) => {
                 let n = sim.drains.iter().filter(|d| d.done).count();

@@ -297,7 +297,7 @@ impl Sim {
         Ok(())
     }
 
-    fn add_hpa(&mut self, file: &str, o: &serde_json::Value) -> Result<(), SimError> {
+    pub(crate) fn add_hpa(&mut self, file: &str, o: &serde_json::Value) -> Result<(), SimError> {
         use crate::hpa::{HpaSpec, Policy, PolicyKind, Rules, SelectPolicy, Target};
         let err = |message: String| SimError::Object {
             file: file.to_string(),

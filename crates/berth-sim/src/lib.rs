@@ -20,6 +20,7 @@ pub mod hpa;
 mod ingest;
 mod kubelet;
 pub mod plugin;
+pub mod release;
 pub mod report;
 mod requests;
 mod rng;

@@ -11,6 +11,11 @@ use crate::time::Millis;
 pub trait Controller {
     /// Its name, for Events.
     fn name(&self) -> &str;
+    /// A request from the timeline (`approve`, `pause`, `resume`, `rollback`) for an app;
+    /// returns whether this controller took it.
+    fn request(&mut self, _what: &str, _app: &str) -> bool {
+        false
+    }
     /// One reconcile: what it wants done now, and when to look again.
     fn reconcile(&mut self, view: &View<'_>) -> Reconcile;
 }
@@ -45,6 +50,17 @@ pub enum Command {
         /// Deployment name.
         name: String,
     },
+    /// Set the bounds of the HorizontalPodAutoscaler that scales a Deployment.
+    BoundHpa {
+        /// Namespace.
+        namespace: String,
+        /// The Deployment it scales.
+        deployment: String,
+        /// `minReplicas`.
+        min: i32,
+        /// `maxReplicas`.
+        max: i32,
+    },
     /// Record an Event with the controller's reason.
     Event {
         /// Upstream-style reason.
@@ -69,6 +85,8 @@ pub struct DeploymentView {
     pub ready: i32,
     /// Pods of the current template, terminating ones excluded (`status.updatedReplicas`).
     pub updated: i32,
+    /// Pods that exist, terminating ones included.
+    pub pods: i32,
     /// The first container's image.
     pub image: String,
 }
@@ -93,10 +111,15 @@ impl View<'_> {
             .map(|d| {
                 let mut ready = 0;
                 let mut updated = 0;
+                let mut pods = 0;
                 for &r in &d.rss {
                     for &p in &s.rss[r].pods {
                         let pod = &s.pods[p];
-                        if pod.removed || pod.meta.deletion.is_some() {
+                        if pod.removed {
+                            continue;
+                        }
+                        pods += 1;
+                        if pod.meta.deletion.is_some() {
                             continue;
                         }
                         if pod.serving_ready() {
@@ -114,6 +137,7 @@ impl View<'_> {
                     replicas: d.replicas,
                     ready,
                     updated,
+                    pods,
                     image: d.tpl.image.clone(),
                 }
             })
@@ -185,6 +209,33 @@ impl Sim {
                 }
                 None => self.refused(who, format!("deployment {namespace}/{name} not found")),
             },
+            Command::BoundHpa {
+                namespace,
+                deployment,
+                min,
+                max,
+            } => {
+                let found = self.hpas.iter().position(|h| {
+                    let d = &self.deps[h.dep];
+                    !d.removed && d.meta.namespace == namespace && d.meta.name == deployment
+                });
+                if let Some(h) = found {
+                    let spec = &mut self.hpas[h].spec;
+                    if (spec.min_replicas, spec.max_replicas) != (min, max) {
+                        spec.min_replicas = min;
+                        spec.max_replicas = max;
+                        self.hpas[h].meta.resource_version = self.bump();
+                    }
+                }
+            }
+            Command::Apply(o)
+                if o.get("kind").and_then(|k| k.as_str()) == Some("HorizontalPodAutoscaler") =>
+            {
+                match self.add_hpa(who, &o) {
+                    Ok(()) => self.start_autoscaling(),
+                    Err(e) => self.refused(who, e.to_string()),
+                }
+            }
             Command::Apply(o) => {
                 let replicas = o
                     .pointer("/spec/replicas")
@@ -216,6 +267,20 @@ impl Sim {
                 self.event(false, &reason, who.to_string(), None, message);
             }
         }
+    }
+
+    /// Hands a timeline request to the plugged controllers until one takes it.
+    pub(crate) fn plugin_request(&mut self, what: &str, app: &str) -> bool {
+        for i in 0..self.plugins.len() {
+            if let Some(c) = self.plugins[i].as_mut()
+                && c.request(what, app)
+            {
+                // Let it act on the request at once.
+                self.at(self.now, Ev::Plugin(i));
+                return true;
+            }
+        }
+        false
     }
 
     fn refused(&mut self, who: &str, message: String) {

@@ -287,6 +287,52 @@ pub struct StepSpec {
     /// they kept in memory (autoscaler history, eviction rate tokens), then resync.
     #[serde(default)]
     pub restart_controllers: Option<RestartSpec>,
+    /// `berth release start`: a grouped release of a berth Application.
+    #[serde(default)]
+    pub release: Option<ReleaseSpec>,
+    /// `berth release approve APP`: opens a manual gate.
+    #[serde(default)]
+    pub approve: Option<String>,
+    /// `berth release pause APP`.
+    #[serde(default)]
+    pub pause_release: Option<String>,
+    /// `berth release resume APP`.
+    #[serde(default)]
+    pub resume_release: Option<String>,
+    /// `berth release rollback APP`.
+    #[serde(default)]
+    pub rollback: Option<String>,
+}
+
+/// `release` action.
+#[derive(Serialize, Deserialize, Clone, Debug, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseSpec {
+    /// The Application.
+    pub app: String,
+    /// The version to release.
+    pub version: String,
+    /// Groups (default: the Application's `release.groups`).
+    #[serde(default)]
+    pub groups: Option<u32>,
+    /// The gate between groups (default: the Application's).
+    #[serde(default)]
+    pub gate: Option<GateSpec>,
+    /// A group not ready this long after it started stops the release (default `10m`).
+    #[serde(default)]
+    pub progress_deadline: Option<String>,
+}
+
+/// A release gate.
+#[derive(Serialize, Deserialize, Clone, Debug, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GateSpec {
+    /// Least time after a group is ready before the next starts.
+    #[serde(default)]
+    pub interval: Option<String>,
+    /// Wait for `approve`.
+    #[serde(default)]
+    pub manual: Option<bool>,
 }
 
 /// `slowImagePulls` action.
@@ -411,6 +457,12 @@ pub struct AssertionSpec {
     /// Every drain finished.
     #[serde(default)]
     pub drains_complete: Option<bool>,
+    /// The app's release ended in this phase: `Succeeded`, `RolledBack` or `Stalled`.
+    #[serde(default)]
+    pub release_phase: Option<String>,
+    /// A rollback brought the old version back to full strength within this long.
+    #[serde(default)]
+    pub rollback_within: Option<String>,
 }
 
 /// The load balancer's parameters.
@@ -559,6 +611,17 @@ pub enum Action {
     ApiErrors(f64, Millis),
     /// The controller manager restarts with this downtime.
     RestartControllers(Millis),
+    /// A grouped release: app, version, groups (None: the app's), gate (None: the
+    /// app's), progress deadline.
+    Release(
+        String,
+        String,
+        Option<u32>,
+        Option<berth_release::Gate>,
+        Millis,
+    ),
+    /// A request to a running release: `approve`, `pause`, `resume`, `rollback`.
+    ReleaseRequest(&'static str, String),
 }
 
 impl Action {
@@ -596,6 +659,8 @@ impl Action {
                 "kube-controller-manager restarts ({} without a leader)",
                 crate::time::fmt_millis(*d)
             ),
+            Action::Release(app, v, _, _, _) => format!("berth release start {app} --version {v}"),
+            Action::ReleaseRequest(what, app) => format!("berth release {what} {app}"),
         }
     }
 }
@@ -623,6 +688,10 @@ pub enum Measure {
     MinRescales(u64),
     /// Every drain finished (or, with false, at least one did not).
     DrainsComplete(bool),
+    /// The release ended in this phase.
+    ReleasePhase(String),
+    /// Rollback done within this long.
+    RollbackWithin(Millis),
 }
 
 /// One assertion, resolved.
@@ -1516,13 +1585,60 @@ impl Resolver<'_> {
             };
             actions.push(Action::RestartControllers(d));
         }
+        if let Some(r) = &st.release {
+            self.app_ref(&format!("{path}.release.app"), &r.app, known);
+            let gate = r.gate.as_ref().and_then(|g| match (&g.interval, g.manual) {
+                (Some(i), None | Some(false)) => Some(berth_release::Gate::Interval(
+                    self.millis(&format!("{path}.release.gate.interval"), i),
+                )),
+                (None, Some(true)) => Some(berth_release::Gate::Manual),
+                (None, None | Some(false)) => None,
+                (Some(_), Some(true)) => {
+                    self.err(
+                        &format!("{path}.release.gate"),
+                        "a gate is an interval or manual, not both".into(),
+                        None,
+                    );
+                    None
+                }
+            });
+            if r.groups == Some(0) {
+                self.err(
+                    &format!("{path}.release.groups"),
+                    "a release has at least 1 group".into(),
+                    None,
+                );
+            }
+            let deadline = match &r.progress_deadline {
+                Some(t) => self.millis(&format!("{path}.release.progressDeadline"), t),
+                None => 600_000,
+            };
+            actions.push(Action::Release(
+                r.app.clone(),
+                r.version.clone(),
+                r.groups,
+                gate,
+                deadline,
+            ));
+        }
+        for (field, v, what) in [
+            ("approve", &st.approve, "approve"),
+            ("pauseRelease", &st.pause_release, "pause"),
+            ("resumeRelease", &st.resume_release, "resume"),
+            ("rollback", &st.rollback, "rollback"),
+        ] {
+            if let Some(app) = v {
+                self.app_ref(&format!("{path}.{field}"), app, known);
+                actions.push(Action::ReleaseRequest(what, app.clone()));
+            }
+        }
         match actions.len() {
             1 => actions.pop().map(|a| (at, a)),
             0 => {
                 self.err(
                     path,
                     "a step needs an action".into(),
-                    Some("add one of rolloutRestart, setImage, scale, deletePods, partitionNode, healNode, crashNode, restartNode, drainNode, traffic, slowImagePulls, apiErrors, restartControllers".into()),
+                    Some("add one of rolloutRestart, setImage, scale, deletePods, partitionNode, healNode, crashNode, restartNode, drainNode, traffic, slowImagePulls, apiErrors, restartControllers, release, approve, pauseRelease, resumeRelease, rollback".into()),
                 );
                 None
             }
@@ -1572,19 +1688,42 @@ impl Resolver<'_> {
         if let Some(v) = a.drains_complete {
             m.push(Measure::DrainsComplete(v));
         }
+        if let Some(v) = &a.release_phase {
+            if !matches!(v.as_str(), "Succeeded" | "RolledBack" | "Stalled") {
+                self.err(
+                    &format!("{path}.releasePhase"),
+                    format!("{v:?} is not a phase a release ends in"),
+                    Some("one of Succeeded, RolledBack, Stalled".into()),
+                );
+            }
+            m.push(Measure::ReleasePhase(v.clone()));
+        }
+        if let Some(v) = &a.rollback_within {
+            let d = self.millis(&format!("{path}.rollbackWithin"), v);
+            m.push(Measure::RollbackWithin(d));
+        }
         if m.len() != 1 {
             self.err(
                 path,
                 format!("an assertion takes exactly one measure, found {}", m.len()),
-                Some("one of maxFailedRequests, minFailedRequests, minReady, maxEvictions, minEvictions, maxRestarts, minRestarts, maxRescales, minRescales, drainsComplete".into()),
+                Some("one of maxFailedRequests, minFailedRequests, minReady, maxEvictions, minEvictions, maxRestarts, minRestarts, maxRescales, minRescales, drainsComplete, releasePhase, rollbackWithin".into()),
             );
             return None;
         }
         let measure = m.pop()?;
-        if matches!(measure, Measure::MinReady(_)) && a.app.is_none() {
+        if matches!(
+            measure,
+            Measure::MinReady(_) | Measure::ReleasePhase(_) | Measure::RollbackWithin(_)
+        ) && a.app.is_none()
+        {
+            let field = match measure {
+                Measure::MinReady(_) => "minReady",
+                Measure::ReleasePhase(_) => "releasePhase",
+                _ => "rollbackWithin",
+            };
             self.err(
-                &format!("{path}.minReady"),
-                "minReady is about one app".into(),
+                &format!("{path}.{field}"),
+                format!("{field} is about one app"),
                 Some("add `app:`".into()),
             );
         }
@@ -1602,6 +1741,10 @@ impl Resolver<'_> {
                 Measure::MinRescales(v) => format!("{who}: at least {v} autoscaler rescales"),
                 Measure::DrainsComplete(true) => "every drain completes".into(),
                 Measure::DrainsComplete(false) => "a drain is blocked".into(),
+                Measure::ReleasePhase(p) => format!("{who}: the release ends {p}"),
+                Measure::RollbackWithin(d) => {
+                    format!("{who}: rollback within {}", crate::time::fmt_millis(*d))
+                }
             }
         });
         Some(Check {
