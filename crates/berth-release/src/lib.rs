@@ -417,13 +417,14 @@ fn progress(
                 }
             }
             if let Some((a, need)) = short {
-                if now.saturating_sub(st.since) > plan.progress_deadline {
+                let started = st.groups[(k - 1) as usize].started.unwrap_or(st.since);
+                if now.saturating_sub(started) > plan.progress_deadline {
                     st.phase = Phase::Stalled;
                     let why = format!(
                         "stalled in group {k}: {} has {} of {need} new pods ready after {}; the release stops here (roll back, or fix and resume)",
                         a.name,
                         a.new.ready,
-                        fmt_ms(now - st.since)
+                        fmt_ms(now - started)
                     );
                     note(st, now, &why);
                     *requeue = None;
@@ -458,6 +459,19 @@ fn progress(
             for (a, &total) in view.apps.iter().zip(&st.totals) {
                 let keep = total - moved(total, k, n);
                 if a.old.pods > keep {
+                    let started = st.groups[(k - 1) as usize].started.unwrap_or(st.since);
+                    if now.saturating_sub(started) > plan.progress_deadline {
+                        st.phase = Phase::Stalled;
+                        let why = format!(
+                            "stalled in group {k}: {} old pods of {} still terminating after {} (stuck on an unreachable node?); the release stops here",
+                            a.old.pods - keep,
+                            a.name,
+                            fmt_ms(now - started)
+                        );
+                        note(st, now, &why);
+                        *requeue = None;
+                        return why;
+                    }
                     return format!(
                         "group {k} of {n}: waiting for {} old pods of {} to stop ({} left, {keep} kept)",
                         a.old.pods - keep,

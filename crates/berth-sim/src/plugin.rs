@@ -85,7 +85,8 @@ pub struct DeploymentView {
     pub ready: i32,
     /// Pods of the current template, terminating ones excluded (`status.updatedReplicas`).
     pub updated: i32,
-    /// Pods that exist, terminating ones included.
+    /// Pods that exist, terminating ones included (but not those stranded on a NotReady
+    /// node, which will not stop until it returns).
     pub pods: i32,
     /// The first container's image.
     pub image: String,
@@ -118,7 +119,13 @@ impl View<'_> {
                         if pod.removed {
                             continue;
                         }
-                        pods += 1;
+                        // A terminating pod on a NotReady node will not stop until the node
+                        // comes back: it holds no capacity the release must wait for.
+                        let stranded = pod.meta.deletion.is_some()
+                            && pod.node.is_some_and(|n| !s.nodes[n].ready);
+                        if !stranded {
+                            pods += 1;
+                        }
                         if pod.meta.deletion.is_some() {
                             continue;
                         }
@@ -164,6 +171,11 @@ impl View<'_> {
 pub const RESYNC: Millis = 30_000;
 
 impl Sim {
+    /// A read-only view of the store now (what plugged controllers see).
+    pub fn view(&self) -> View<'_> {
+        View { sim: self }
+    }
+
     /// Plugs a controller in; it first runs at time `start`.
     pub fn add_controller(&mut self, c: Box<dyn Controller>, start: Millis) {
         let i = self.plugins.len();
