@@ -190,30 +190,80 @@ struct PreFiltered {
     affinity: Option<inter_pod_affinity::FilterState>,
 }
 
+/// A plugin of the profile, resolved from its name once per cycle so that the per-node
+/// loops dispatch on a tag instead of comparing strings. A name berth does not model
+/// resolves to `Unknown`, which passes every node and scores 0, as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plugin {
+    NodeUnschedulable,
+    NodeName,
+    TaintToleration,
+    NodeAffinity,
+    NodePorts,
+    NodeResourcesFit,
+    PodTopologySpread,
+    InterPodAffinity,
+    BalancedAllocation,
+    ImageLocality,
+    Unknown,
+}
+
+impl Plugin {
+    fn of(name: &str) -> Plugin {
+        match name {
+            node_unschedulable::NAME => Plugin::NodeUnschedulable,
+            node_name::NAME => Plugin::NodeName,
+            taint_toleration::NAME => Plugin::TaintToleration,
+            node_affinity::NAME => Plugin::NodeAffinity,
+            node_ports::NAME => Plugin::NodePorts,
+            node_resources_fit::NAME => Plugin::NodeResourcesFit,
+            pod_topology_spread::NAME => Plugin::PodTopologySpread,
+            inter_pod_affinity::NAME => Plugin::InterPodAffinity,
+            balanced_allocation::NAME => Plugin::BalancedAllocation,
+            image_locality::NAME => Plugin::ImageLocality,
+            _ => Plugin::Unknown,
+        }
+    }
+}
+
 fn run_filter(
     pre: &PreFiltered,
-    name: &str,
+    plugin: Plugin,
     pod: &PodInfo,
     i: usize,
     node: &NodeInfo,
 ) -> Result<(), Vec<String>> {
-    match name {
-        pod_topology_spread::NAME => match &pre.spread {
-            Some(st) => pod_topology_spread::filter(st, pod, i),
+    match plugin {
+        Plugin::PodTopologySpread => match &pre.spread {
+            Some(st) => pod_topology_spread::filter(st, i),
             None => Ok(()),
         },
-        inter_pod_affinity::NAME => match &pre.affinity {
+        Plugin::InterPodAffinity => match &pre.affinity {
             Some(st) => inter_pod_affinity::filter(st, pod, node),
             None => Ok(()),
         },
-        node_unschedulable::NAME => node_unschedulable::filter(pod, node),
-        node_name::NAME => node_name::filter(pod, node),
-        taint_toleration::NAME => taint_toleration::filter(pod, node),
-        node_affinity::NAME => node_affinity::filter(pod, node),
-        node_ports::NAME => node_ports::filter(pod, node),
-        node_resources_fit::NAME => node_resources_fit::filter(pod, node),
-        _ => Ok(()),
+        Plugin::NodeUnschedulable => node_unschedulable::filter(pod, node),
+        Plugin::NodeName => node_name::filter(pod, node),
+        Plugin::TaintToleration => taint_toleration::filter(pod, node),
+        Plugin::NodeAffinity => node_affinity::filter(pod, node),
+        Plugin::NodePorts => node_ports::filter(pod, node),
+        Plugin::NodeResourcesFit => node_resources_fit::filter(pod, node),
+        // Score-only plugins have no filter.
+        Plugin::BalancedAllocation | Plugin::ImageLocality | Plugin::Unknown => Ok(()),
     }
+}
+
+/// A score plugin's raw score for each of `nodes` (indexes into the cluster's nodes).
+fn each(nodes: &[usize], score: impl Fn(usize) -> i64) -> Vec<i64> {
+    nodes.iter().map(|&i| score(i)).collect()
+}
+
+/// One score plugin's results over the feasible nodes, in their order.
+struct Column {
+    plugin: &'static str,
+    weight: i64,
+    raw: Vec<i64>,
+    normalized: Vec<i64>,
 }
 
 /// Runs one cycle for `pod` over `cluster`. Every node is filtered so that each can be
@@ -276,6 +326,11 @@ fn cycle(
             .then(|| inter_pod_affinity::pre_filter(cluster, pod))
             .flatten(),
     };
+    let filters: Vec<(&'static str, Plugin)> = profile
+        .filters
+        .iter()
+        .map(|&f| (f, Plugin::of(f)))
+        .collect();
     let mut results = Vec::with_capacity(n);
     let mut feasible_idx = Vec::new();
     let mut processed = 0;
@@ -302,8 +357,8 @@ fn cycle(
             results.push(r);
             continue;
         }
-        for f in &profile.filters {
-            if let Err(reasons) = run_filter(&pre, f, pod, i, node) {
+        for &(f, plugin) in &filters {
+            if let Err(reasons) = run_filter(&pre, plugin, pod, i, node) {
                 r.feasible = false;
                 r.reasons = reasons;
                 r.failed_plugin = Some(f);
@@ -332,92 +387,122 @@ fn cycle(
         };
     }
     let node_index = |ri: usize| (start + ri) % n;
-    let node_of = |ri: usize| &cluster.nodes[node_index(ri)];
     let feasible_nodes: Vec<usize> = feasible_idx.iter().map(|&ri| node_index(ri)).collect();
     let spread = &cluster.image_nodes;
     let spread_state = pod_topology_spread::pre_score(cluster, pod, &feasible_nodes);
     let affinity_state = inter_pod_affinity::pre_score(cluster, pod);
+    let mut columns: Vec<Column> = Vec::with_capacity(profile.scores.len());
     for &(plugin, weight) in &profile.scores {
-        if (plugin == pod_topology_spread::NAME && spread_state.is_none())
-            || (plugin == inter_pod_affinity::NAME && affinity_state.is_none())
+        let kind = Plugin::of(plugin);
+        if (kind == Plugin::PodTopologySpread && spread_state.is_none())
+            || (kind == Plugin::InterPodAffinity && affinity_state.is_none())
         {
             skipped.push(plugin);
             continue;
         }
-        if plugin == balanced_allocation::NAME
+        if kind == Plugin::BalancedAllocation
             && balanced_allocation::skips(pod, profile.balanced, &profile.balanced_resources)
         {
             skipped.push(plugin);
             continue;
         }
-        if plugin == node_affinity::NAME && pod.preferred_terms.is_empty() {
+        if kind == Plugin::NodeAffinity && pod.preferred_terms.is_empty() {
             skipped.push(plugin);
             continue;
         }
-        let mut raw: Vec<i64> = feasible_idx
-            .iter()
-            .map(|&ri| {
-                let node = node_of(ri);
-                match plugin {
-                    taint_toleration::NAME => taint_toleration::score(pod, node),
-                    node_affinity::NAME => node_affinity::score(pod, node),
-                    node_resources_fit::NAME => node_resources_fit::score(pod, node, &profile.fit),
-                    balanced_allocation::NAME => balanced_allocation::score(
-                        pod,
-                        node,
-                        profile.balanced,
-                        &profile.balanced_resources,
-                    ),
-                    image_locality::NAME => image_locality::score(pod, node, spread, n),
-                    pod_topology_spread::NAME => spread_state.as_ref().map_or(0, |st| {
-                        pod_topology_spread::score(st, cluster, pod, node_index(ri))
-                    }),
-                    inter_pod_affinity::NAME => affinity_state
-                        .as_ref()
-                        .map_or(0, |st| inter_pod_affinity::score(st, node)),
-                    _ => 0,
-                }
-            })
-            .collect();
-        let original = raw.clone();
-        match plugin {
-            taint_toleration::NAME => default_normalize(&mut raw, true),
-            pod_topology_spread::NAME => {
+        let nodes = &cluster.nodes;
+        let raw: Vec<i64> = match kind {
+            Plugin::TaintToleration => {
+                each(&feasible_nodes, |i| taint_toleration::score(pod, &nodes[i]))
+            }
+            Plugin::NodeAffinity => each(&feasible_nodes, |i| node_affinity::score(pod, &nodes[i])),
+            Plugin::NodeResourcesFit => each(&feasible_nodes, |i| {
+                node_resources_fit::score(pod, &nodes[i], &profile.fit)
+            }),
+            Plugin::BalancedAllocation => each(&feasible_nodes, |i| {
+                balanced_allocation::score(
+                    pod,
+                    &nodes[i],
+                    profile.balanced,
+                    &profile.balanced_resources,
+                )
+            }),
+            Plugin::ImageLocality => each(&feasible_nodes, |i| {
+                image_locality::score(pod, &nodes[i], spread, n)
+            }),
+            Plugin::PodTopologySpread => match &spread_state {
+                Some(st) => each(&feasible_nodes, |i| pod_topology_spread::score(st, i)),
+                None => vec![0; feasible_nodes.len()],
+            },
+            Plugin::InterPodAffinity => match &affinity_state {
+                Some(st) => each(&feasible_nodes, |i| {
+                    inter_pod_affinity::score(st, &nodes[i])
+                }),
+                None => vec![0; feasible_nodes.len()],
+            },
+            Plugin::NodeUnschedulable | Plugin::NodeName | Plugin::NodePorts | Plugin::Unknown => {
+                vec![0; feasible_nodes.len()]
+            }
+        };
+        let mut normalized = raw.clone();
+        match kind {
+            Plugin::TaintToleration => default_normalize(&mut normalized, true),
+            Plugin::PodTopologySpread => {
                 if let Some(st) = &spread_state {
-                    pod_topology_spread::normalize(st, &feasible_nodes, &mut raw);
+                    pod_topology_spread::normalize(st, &feasible_nodes, &mut normalized);
                 }
             }
-            inter_pod_affinity::NAME => inter_pod_affinity::normalize(&mut raw),
-            node_affinity::NAME => default_normalize(&mut raw, false),
-            balanced_allocation::NAME
+            Plugin::InterPodAffinity => inter_pod_affinity::normalize(&mut normalized),
+            Plugin::NodeAffinity => default_normalize(&mut normalized, false),
+            Plugin::BalancedAllocation
                 if profile.balanced == balanced_allocation::Formula::Legacy =>
             {
-                raw.iter_mut().for_each(|s| *s *= 10);
+                normalized.iter_mut().for_each(|s| *s *= 10);
             }
             _ => {}
         }
-        for (j, &ri) in feasible_idx.iter().enumerate() {
-            let r = &mut results[ri];
-            r.scores.push((
-                plugin,
-                PluginScore {
-                    raw: original[j],
-                    normalized: raw[j],
-                },
-            ));
-            r.total += raw[j] * weight;
+        columns.push(Column {
+            plugin,
+            weight,
+            raw,
+            normalized,
+        });
+    }
+    // Each scored node's list is built once, at its final length.
+    for (j, &ri) in feasible_idx.iter().enumerate() {
+        let r = &mut results[ri];
+        r.scores = columns
+            .iter()
+            .map(|c| {
+                (
+                    c.plugin,
+                    PluginScore {
+                        raw: c.raw[j],
+                        normalized: c.normalized[j],
+                    },
+                )
+            })
+            .collect();
+        // Summed in profile order, as the scores were added before.
+        r.total = columns.iter().map(|c| c.normalized[j] * c.weight).sum();
+    }
+    // Ranks: 1 for the best total; equal totals share a rank, one more than the number of
+    // higher totals: in descending order, the position of the first node with that total.
+    let mut by_total: Vec<(i64, usize)> = feasible_idx
+        .iter()
+        .map(|&ri| (results[ri].total, ri))
+        .collect();
+    by_total.sort_unstable_by_key(|&(t, _)| std::cmp::Reverse(t));
+    let mut rank = 0;
+    for (k, &(t, ri)) in by_total.iter().enumerate() {
+        if k == 0 || by_total[k - 1].0 != t {
+            rank = k + 1;
         }
+        results[ri].rank = Some(rank);
     }
-    // Ranks: 1 for the best total; equal totals share a rank.
-    let mut totals: Vec<i64> = feasible_idx.iter().map(|&ri| results[ri].total).collect();
-    totals.sort_unstable_by(|a, b| b.cmp(a));
-    for &ri in &feasible_idx {
-        let t = results[ri].total;
-        // `totals` is sorted descending: the rank is one more than the number above `t`.
-        results[ri].rank = Some(totals.partition_point(|&x| x > t) + 1);
-    }
-    // Uniformly random among the best (reservoir sampling, as selectHost does).
-    let best = totals[0];
+    // Uniformly random among the best (reservoir sampling, as selectHost does). `by_total`
+    // is not empty: the cycle returned above when no node was feasible.
+    let best = by_total[0].0;
     let mut selected = None;
     let mut count = 0u64;
     for &ri in &feasible_idx {

@@ -754,7 +754,39 @@ pub struct OwnerSelector {
 }
 
 /// Per-node counts of the pods of one namespace that one selector matches.
-type SelectorCounts = std::rc::Rc<std::cell::RefCell<Vec<i64>>>;
+pub(crate) type SelectorCounts = std::rc::Rc<std::cell::RefCell<Vec<i64>>>;
+
+/// The cached per-node counts of one (namespace, selector): without terminating pods (what
+/// spreading counts) and with them (what anti-affinity counts), each built on first use.
+#[derive(Debug, Default, PartialEq)]
+struct CountPair {
+    live: Option<SelectorCounts>,
+    all: Option<SelectorCounts>,
+}
+
+impl CountPair {
+    fn get(&self, with_terminating: bool) -> Option<&SelectorCounts> {
+        if with_terminating {
+            self.all.as_ref()
+        } else {
+            self.live.as_ref()
+        }
+    }
+
+    fn set(&mut self, with_terminating: bool, counts: SelectorCounts) {
+        if with_terminating {
+            self.all = Some(counts);
+        } else {
+            self.live = Some(counts);
+        }
+    }
+}
+
+/// Cached counts by namespace, then by selector: nested so that a lookup borrows the
+/// caller's namespace and selector instead of building an owned key, and so that a bind
+/// only visits the selectors of its pod's namespace.
+type CountCache =
+    std::collections::HashMap<String, std::collections::HashMap<LabelSelector, CountPair>>;
 
 /// Where [`Cluster::bind`] listed a pod, so that [`Cluster::remove_pod`] can take it out of
 /// every list in O(1) per list instead of searching lists that span the whole cluster.
@@ -772,22 +804,28 @@ struct Placement {
 /// namespace, a selector matching its labels), among the counts whose "terminating pods
 /// included" flag `touches` accepts.
 fn adjust_selector_counts(
-    selector_counts: &std::cell::RefCell<
-        std::collections::HashMap<(String, LabelSelector, bool), SelectorCounts>,
-    >,
+    selector_counts: &std::cell::RefCell<CountCache>,
     pod: &PodInfo,
     node: usize,
     by: i64,
     touches: impl Fn(bool) -> bool,
 ) {
-    for ((ns, sel, with_terminating), counts) in selector_counts.borrow().iter() {
-        if *ns == pod.namespace
-            && touches(*with_terminating)
-            && sel.matches(&pod.labels)
-            // A count built before nodes were added is rebuilt on its next use.
-            && let Some(c) = counts.borrow_mut().get_mut(node)
-        {
-            *c += by;
+    let cache = selector_counts.borrow();
+    let Some(by_selector) = cache.get(&pod.namespace) else {
+        return;
+    };
+    for (sel, pair) in by_selector {
+        if !sel.matches(&pod.labels) {
+            continue;
+        }
+        for with_terminating in [false, true] {
+            if touches(with_terminating)
+                && let Some(counts) = pair.get(with_terminating)
+                // A count built before nodes were added is rebuilt on its next use.
+                && let Some(c) = counts.borrow_mut().get_mut(node)
+            {
+                *c += by;
+            }
         }
     }
 }
@@ -846,9 +884,7 @@ pub struct Cluster {
     topology: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<TopologyIndex>>>,
     /// Per-node counts of matching pods, per (namespace, selector), kept up to date by
     /// [`Cluster::bind`]: spreading then costs O(nodes) per cycle, not O(pods).
-    selector_counts: std::cell::RefCell<
-        std::collections::HashMap<(String, LabelSelector, bool), SelectorCounts>,
-    >,
+    selector_counts: std::cell::RefCell<CountCache>,
 }
 
 impl Clone for Cluster {
@@ -990,8 +1026,12 @@ impl Cluster {
         selector: &LabelSelector,
         terminating: bool,
     ) -> SelectorCounts {
-        let key = (ns.to_string(), selector.clone(), terminating);
-        if let Some(c) = self.selector_counts.borrow().get(&key)
+        if let Some(c) = self
+            .selector_counts
+            .borrow()
+            .get(ns)
+            .and_then(|m| m.get(selector))
+            .and_then(|pair| pair.get(terminating))
             && c.borrow().len() == self.nodes.len()
         {
             return c.clone();
@@ -1004,7 +1044,13 @@ impl Cluster {
             }
         }
         let c = std::rc::Rc::new(std::cell::RefCell::new(counts));
-        self.selector_counts.borrow_mut().insert(key, c.clone());
+        self.selector_counts
+            .borrow_mut()
+            .entry(ns.to_string())
+            .or_default()
+            .entry(selector.clone())
+            .or_default()
+            .set(terminating, c.clone());
         c
     }
 

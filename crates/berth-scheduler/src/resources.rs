@@ -13,6 +13,36 @@ pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
 /// (`DefaultMemoryRequest`: 200 MiB).
 pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
 
+/// A resource's Kubernetes name, told apart from the others once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResourceName<'a> {
+    /// `cpu`.
+    Cpu,
+    /// `memory`.
+    Memory,
+    /// `ephemeral-storage`.
+    EphemeralStorage,
+    /// Any other name: an extended or hugepage resource.
+    Scalar(&'a str),
+}
+
+impl<'a> ResourceName<'a> {
+    /// Resolves a name.
+    pub(crate) fn of(name: &'a str) -> Self {
+        match name {
+            "cpu" => ResourceName::Cpu,
+            "memory" => ResourceName::Memory,
+            "ephemeral-storage" => ResourceName::EphemeralStorage,
+            other => ResourceName::Scalar(other),
+        }
+    }
+
+    /// Whether it is an extended (or hugepage) resource, one of the `scalars`.
+    pub(crate) fn is_extended(self) -> bool {
+        matches!(self, ResourceName::Scalar(_))
+    }
+}
+
 /// An amount of every resource: milli-CPU, bytes of memory and ephemeral storage, and
 /// integer units of extended resources (`nvidia.com/gpu`, `hugepages-2Mi`, ...).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,11 +91,17 @@ impl Resources {
 
     /// The amount of a resource by its Kubernetes name.
     pub fn get(&self, name: &str) -> i64 {
+        self.amount(ResourceName::of(name))
+    }
+
+    /// The amount of a resource whose name was resolved once (scoring reads the same
+    /// resource from the node and the pod for every node).
+    pub(crate) fn amount(&self, name: ResourceName<'_>) -> i64 {
         match name {
-            "cpu" => self.milli_cpu,
-            "memory" => self.memory,
-            "ephemeral-storage" => self.ephemeral_storage,
-            other => self.scalars.get(other).copied().unwrap_or(0),
+            ResourceName::Cpu => self.milli_cpu,
+            ResourceName::Memory => self.memory,
+            ResourceName::EphemeralStorage => self.ephemeral_storage,
+            ResourceName::Scalar(other) => self.scalars.get(other).copied().unwrap_or(0),
         }
     }
 

@@ -2,6 +2,7 @@
 //! shares.
 
 use crate::model::{NodeInfo, PodInfo};
+use crate::resources::ResourceName;
 
 /// Plugin name.
 pub const NAME: &str = "NodeResourcesBalancedAllocation";
@@ -22,36 +23,44 @@ pub enum Formula {
     Improvement,
 }
 
-fn std_score(fractions: &[f64]) -> i64 {
-    let std = match fractions.len() {
-        2 => ((fractions[0] - fractions[1]) / 2.0).abs(),
+/// `(1 − std(fractions)) × 100`. Takes the fractions as an iterator, so that scoring a node
+/// allocates nothing: one pass counts them and keeps the first two (the usual CPU and
+/// memory); only for more does it walk them again, summing the same values in the same
+/// order as over a collected list.
+fn std_score(fractions: impl Iterator<Item = f64> + Clone) -> i64 {
+    let mut n = 0;
+    let mut first_two = [0.0; 2];
+    for f in fractions.clone() {
+        if let Some(slot) = first_two.get_mut(n) {
+            *slot = f;
+        }
+        n += 1;
+    }
+    let std = match n {
+        2 => ((first_two[0] - first_two[1]) / 2.0).abs(),
         n if n > 2 => {
-            let mean = fractions.iter().sum::<f64>() / n as f64;
-            (fractions
-                .iter()
-                .map(|f| (f - mean) * (f - mean))
-                .sum::<f64>()
-                / n as f64)
-                .sqrt()
+            let mean = fractions.clone().sum::<f64>() / n as f64;
+            (fractions.map(|f| (f - mean) * (f - mean)).sum::<f64>() / n as f64).sqrt()
         }
         _ => 0.0,
     };
     ((1.0 - std) * 100.0) as i64
 }
 
-fn fractions(pod: Option<&PodInfo>, node: &NodeInfo, resources: &[String]) -> Vec<f64> {
-    resources
-        .iter()
-        .filter_map(|r| {
-            let cap = node.allocatable.get(r);
-            let pod_req = pod.map_or(0, |p| p.requests.get(r));
-            let extended = !matches!(r.as_str(), "cpu" | "memory" | "ephemeral-storage");
-            if cap == 0 || (extended && pod.is_some_and(|p| p.requests.get(r) == 0)) {
-                return None;
-            }
-            Some(((node.requested.get(r) + pod_req) as f64 / cap as f64).min(1.0))
-        })
-        .collect()
+fn fractions<'a>(
+    pod: Option<&'a PodInfo>,
+    node: &'a NodeInfo,
+    resources: &'a [String],
+) -> impl Iterator<Item = f64> + Clone + 'a {
+    resources.iter().filter_map(move |r| {
+        let r = ResourceName::of(r);
+        let cap = node.allocatable.amount(r);
+        let pod_req = pod.map_or(0, |p| p.requests.amount(r));
+        if cap == 0 || (r.is_extended() && pod.is_some_and(|p| p.requests.amount(r) == 0)) {
+            return None;
+        }
+        Some(((node.requested.amount(r) + pod_req) as f64 / cap as f64).min(1.0))
+    })
 }
 
 /// Whether the plugin skips this pod: it requests nothing of the scored resources.
@@ -62,10 +71,10 @@ pub fn skips(pod: &PodInfo, formula: Formula, resources: &[String]) -> bool {
 /// Raw score (0–100; 0–10 for [`Formula::Legacy`]).
 pub fn score(pod: &PodInfo, node: &NodeInfo, formula: Formula, resources: &[String]) -> i64 {
     match formula {
-        Formula::Current => std_score(&fractions(Some(pod), node, resources)),
+        Formula::Current => std_score(fractions(Some(pod), node, resources)),
         Formula::Improvement => {
-            let with = std_score(&fractions(Some(pod), node, resources));
-            let without = std_score(&fractions(None, node, resources));
+            let with = std_score(fractions(Some(pod), node, resources));
+            let without = std_score(fractions(None, node, resources));
             50 + (50 + with - without) / 2
         }
         Formula::Legacy => {

@@ -3,6 +3,7 @@
 //! (RequestedToCapacityRatio) nodes.
 
 use crate::model::{NodeInfo, PodInfo};
+use crate::resources::ResourceName;
 
 /// Plugin name.
 pub const NAME: &str = "NodeResourcesFit";
@@ -46,16 +47,23 @@ pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
         reasons.push(TOO_MANY_PODS.to_string());
     }
     let want = &pod.requests;
-    let free = |name: &str| node.allocatable.get(name) - node.requested.get(name);
-    for (name, req) in [
-        ("cpu", want.milli_cpu),
-        ("memory", want.memory),
-        ("ephemeral-storage", want.ephemeral_storage),
+    let (alloc, used) = (&node.allocatable, &node.requested);
+    // The fields themselves rather than `get` by name: this runs for every node.
+    for (name, req, alloc, used) in [
+        ("cpu", want.milli_cpu, alloc.milli_cpu, used.milli_cpu),
+        ("memory", want.memory, alloc.memory, used.memory),
+        (
+            "ephemeral-storage",
+            want.ephemeral_storage,
+            alloc.ephemeral_storage,
+            used.ephemeral_storage,
+        ),
     ] {
-        if req > 0 && req > free(name) {
+        if req > 0 && req > alloc - used {
             reasons.push(format!("Insufficient {name}"));
         }
     }
+    let free = |name: &str| node.allocatable.get(name) - node.requested.get(name);
     for (name, req) in &want.scalars {
         if *req > 0 && *req > free(name) {
             reasons.push(format!("Insufficient {name}"));
@@ -73,16 +81,16 @@ pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Result<(), Vec<String>> {
 /// CPU and memory count the scoring defaults for containers that state no request
 /// (`resource_allocation.go`, `useRequested = false`).
 fn requested_and_capacity(pod: &PodInfo, node: &NodeInfo, name: &str) -> Option<(i64, i64)> {
-    let cap = node.allocatable.get(name);
+    let name = ResourceName::of(name);
+    let cap = node.allocatable.amount(name);
     let (node_req, pod_req) = match name {
-        "cpu" | "memory" => (
-            node.non_zero_requested.get(name),
-            pod.non_zero_requests.get(name),
+        ResourceName::Cpu | ResourceName::Memory => (
+            node.non_zero_requested.amount(name),
+            pod.non_zero_requests.amount(name),
         ),
-        _ => (node.requested.get(name), pod.requests.get(name)),
+        _ => (node.requested.amount(name), pod.requests.amount(name)),
     };
-    let extended = !matches!(name, "cpu" | "memory" | "ephemeral-storage");
-    if cap == 0 || (extended && pod_req == 0) {
+    if cap == 0 || (name.is_extended() && pod_req == 0) {
         return None;
     }
     Some((node_req + pod_req, cap))
@@ -123,13 +131,10 @@ fn shape(points: &[(i64, i64)], p: i64) -> i64 {
 
 /// Score, already in 0..100 (no normalization step).
 pub fn score(pod: &PodInfo, node: &NodeInfo, args: &FitArgs) -> i64 {
-    let scored: Vec<(i64, i64, i64)> = args
-        .resources
-        .iter()
-        .filter_map(|(name, w)| {
-            requested_and_capacity(pod, node, name).map(|(req, cap)| (req, cap, (*w).max(1)))
-        })
-        .collect();
+    // Walked as it is read, not collected: this runs for every scored node.
+    let scored = args.resources.iter().filter_map(|(name, w)| {
+        requested_and_capacity(pod, node, name).map(|(req, cap)| (req, cap, (*w).max(1)))
+    });
     match &args.strategy {
         Strategy::LeastAllocated | Strategy::MostAllocated => {
             let f = if args.strategy == Strategy::LeastAllocated {
@@ -137,17 +142,21 @@ pub fn score(pod: &PodInfo, node: &NodeInfo, args: &FitArgs) -> i64 {
             } else {
                 most
             };
-            let weights: i64 = scored.iter().map(|s| s.2).sum();
+            let (mut sum, mut weights) = (0i64, 0i64);
+            for (r, c, w) in scored {
+                sum += f(r, c) * w;
+                weights += w;
+            }
             if weights == 0 {
                 return 0;
             }
-            scored.iter().map(|&(r, c, w)| f(r, c) * w).sum::<i64>() / weights
+            sum / weights
         }
         Strategy::RequestedToCapacityRatio(points) => {
             let points: Vec<(i64, i64)> = points.iter().map(|&(u, s)| (u, s * 10)).collect();
             let mut sum = 0i64;
             let mut weights = 0i64;
-            for &(req, cap, w) in &scored {
+            for (req, cap, w) in scored {
                 let s = if req > cap {
                     shape(&points, 100)
                 } else {

@@ -5,10 +5,11 @@
 //! Domains are numbered once per topology key ([`Cluster::topology`]) and pods are counted
 //! only in the incoming pod's namespace, so a cycle costs O(nodes + pods of the namespace).
 
-use std::collections::HashSet;
 use std::rc::Rc;
 
-use crate::model::{Cluster, LabelSelector, NodeInfo, PodInfo, SpreadConstraint, TopologyIndex};
+use crate::model::{
+    Cluster, LabelSelector, NodeInfo, PodInfo, SelectorCounts, SpreadConstraint, TopologyIndex,
+};
 use crate::plugins::{node_affinity, taint_toleration};
 
 /// Plugin name.
@@ -35,6 +36,9 @@ struct Counted {
     counts: Vec<i64>,
     /// Whether the domain is part of the calculation.
     present: Vec<bool>,
+    /// Matching pods per node, over every node (eligible or not): what the hostname
+    /// constraint scores by, fetched once here rather than once per scored node.
+    per_node: SelectorCounts,
 }
 
 impl Counted {
@@ -63,23 +67,22 @@ fn count(
     keys: &[Rc<TopologyIndex>],
     present: Option<Vec<Vec<bool>>>,
 ) -> Vec<Counted> {
-    let has_keys = |i: usize| keys.iter().all(|k| k.domain_of[i].is_some());
+    let eligible = |c: &SpreadConstraint, i: usize| {
+        keys.iter().all(|k| k.domain_of[i].is_some()) && included(c, pod, &cluster.nodes[i])
+    };
     let mut out = Vec::with_capacity(constraints.len());
     for (ci, c) in constraints.iter().enumerate() {
         let index = cluster.topology(&c.topology_key);
-        let eligible: Vec<bool> = cluster
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| has_keys(i) && included(c, pod, n))
-            .collect();
         let present = match &present {
             Some(p) => p[ci].clone(),
             None => {
                 let mut p = vec![false; index.domains.len()];
-                for (i, ok) in eligible.iter().enumerate() {
-                    if let (true, Some(d)) = (*ok, index.domain_of[i]) {
-                        p[d as usize] = true;
+                for (i, d) in index.domain_of.iter().enumerate() {
+                    if let Some(d) = d
+                        && !p[*d as usize]
+                        && eligible(c, i)
+                    {
+                        p[*d as usize] = true;
                     }
                 }
                 p
@@ -87,18 +90,25 @@ fn count(
         };
         let mut counts = vec![0i64; index.domains.len()];
         let per_node = cluster.matching_per_node(&pod.namespace, &c.selector);
-        for (ni, &n) in per_node.borrow().iter().enumerate() {
-            let Some(d) = index.domain_of[ni] else {
-                continue;
-            };
-            if n > 0 && eligible[ni] && present[d as usize] {
-                counts[d as usize] += n;
+        // Only pods in a present domain count, so with none present (the hostname
+        // constraint when scoring) there is nothing to walk.
+        if present.contains(&true) {
+            for (ni, &n) in per_node.borrow().iter().enumerate() {
+                let Some(d) = index.domain_of[ni] else {
+                    continue;
+                };
+                // The cheap tests first: eligibility is pure, so skipping it for nodes
+                // that would not count anyway changes nothing.
+                if n > 0 && present[d as usize] && eligible(c, ni) {
+                    counts[d as usize] += n;
+                }
             }
         }
         out.push(Counted {
             index,
             counts,
             present,
+            per_node,
         });
     }
     out
@@ -109,6 +119,12 @@ fn count(
 pub struct FilterState {
     constraints: Vec<SpreadConstraint>,
     counted: Vec<Counted>,
+    /// Per constraint, the global minimum the skew is measured from (0 below
+    /// `minDomains`): the same for every node, so computed once.
+    min_match: Vec<i64>,
+    /// Per constraint, 1 when the incoming pod matches its own selector (it would count in
+    /// the domain it lands in).
+    own: Vec<i64>,
 }
 
 /// PreFilter: `None` (Skip) when the pod has no `DoNotSchedule` constraint.
@@ -123,24 +139,41 @@ pub fn pre_filter(cluster: &Cluster, pod: &PodInfo) -> Option<FilterState> {
         .map(|c| cluster.topology(&c.topology_key))
         .collect();
     let counted = count(cluster, pod, &constraints, &keys, None);
+    let min_match = constraints
+        .iter()
+        .zip(&counted)
+        .map(|(c, k)| {
+            if (k.domains() as i64) < c.min_domains {
+                0
+            } else {
+                k.min()
+            }
+        })
+        .collect();
+    let own = constraints
+        .iter()
+        .map(|c| i64::from(c.selector.matches(&pod.labels)))
+        .collect();
     Some(FilterState {
         constraints,
         counted,
+        min_match,
+        own,
     })
 }
 
 /// Filter for node `i`.
-pub fn filter(state: &FilterState, pod: &PodInfo, i: usize) -> Result<(), Vec<String>> {
-    for (c, k) in state.constraints.iter().zip(&state.counted) {
+pub fn filter(state: &FilterState, i: usize) -> Result<(), Vec<String>> {
+    for (((c, k), min_match), own) in state
+        .constraints
+        .iter()
+        .zip(&state.counted)
+        .zip(&state.min_match)
+        .zip(&state.own)
+    {
         let Some(d) = k.index.domain_of[i] else {
             return Err(vec![REASON_MISSING_LABEL.into()]);
         };
-        let min_match = if (k.domains() as i64) < c.min_domains {
-            0
-        } else {
-            k.min()
-        };
-        let own = i64::from(c.selector.matches(&pod.labels));
         let skew = k.counts[d as usize] + own - min_match;
         if skew > c.max_skew {
             return Err(vec![REASON.into()]);
@@ -153,7 +186,10 @@ pub fn filter(state: &FilterState, pod: &PodInfo, i: usize) -> Result<(), Vec<St
 #[derive(Debug, Clone)]
 pub struct ScoreState {
     constraints: Vec<SpreadConstraint>,
-    ignored: HashSet<usize>,
+    /// By node index: feasible nodes lacking a constraint's key, which score 0.
+    ignored: Vec<bool>,
+    /// Per constraint: whether it spreads over hostnames (counted per node, not by domain).
+    by_host: Vec<bool>,
     weights: Vec<f64>,
     counted: Vec<Counted>,
 }
@@ -195,7 +231,12 @@ pub fn pre_score(cluster: &Cluster, pod: &PodInfo, feasible: &[usize]) -> Option
         .map(|c| cluster.topology(&c.topology_key))
         .collect();
     let keys: &[Rc<TopologyIndex>] = if own { &indexes } else { &[] };
-    let mut ignored = HashSet::new();
+    let by_host: Vec<bool> = constraints
+        .iter()
+        .map(|c| c.topology_key == HOSTNAME)
+        .collect();
+    let mut ignored = vec![false; cluster.nodes.len()];
+    let mut ignored_count = 0;
     // Domains come from the feasible nodes; the hostname constraint counts per node instead.
     let mut present: Vec<Vec<bool>> = indexes
         .iter()
@@ -203,23 +244,23 @@ pub fn pre_score(cluster: &Cluster, pod: &PodInfo, feasible: &[usize]) -> Option
         .collect();
     for &i in feasible {
         if keys.iter().any(|k| k.domain_of[i].is_none()) {
-            ignored.insert(i);
+            // `feasible` names each node once, so this counts distinct nodes.
+            ignored[i] = true;
+            ignored_count += 1;
             continue;
         }
-        for ((c, ix), p) in constraints.iter().zip(&indexes).zip(present.iter_mut()) {
-            if c.topology_key != HOSTNAME
-                && let Some(d) = ix.domain_of[i]
-            {
+        for ((host, ix), p) in by_host.iter().zip(&indexes).zip(present.iter_mut()) {
+            if !host && let Some(d) = ix.domain_of[i] {
                 p[d as usize] = true;
             }
         }
     }
-    let weights = constraints
+    let weights = by_host
         .iter()
         .zip(&present)
-        .map(|(c, p)| {
-            let size = if c.topology_key == HOSTNAME {
-                feasible.len() - ignored.len()
+        .map(|(host, p)| {
+            let size = if *host {
+                feasible.len() - ignored_count
             } else {
                 p.iter().filter(|x| **x).count()
             };
@@ -230,30 +271,30 @@ pub fn pre_score(cluster: &Cluster, pod: &PodInfo, feasible: &[usize]) -> Option
     Some(ScoreState {
         constraints,
         ignored,
+        by_host,
         weights,
         counted,
     })
 }
 
 /// Raw score of node `i`: lower means a better spread.
-pub fn score(state: &ScoreState, cluster: &Cluster, pod: &PodInfo, i: usize) -> i64 {
-    if state.ignored.contains(&i) {
+pub fn score(state: &ScoreState, i: usize) -> i64 {
+    if state.ignored[i] {
         return 0;
     }
     let mut s = 0.0;
-    for ((c, k), w) in state
+    for (((c, k), w), host) in state
         .constraints
         .iter()
         .zip(&state.counted)
         .zip(&state.weights)
+        .zip(&state.by_host)
     {
         let Some(d) = k.index.domain_of[i] else {
             continue;
         };
-        let cnt = if c.topology_key == HOSTNAME {
-            cluster
-                .matching_per_node(&pod.namespace, &c.selector)
-                .borrow()[i]
+        let cnt = if *host {
+            k.per_node.borrow()[i]
         } else {
             k.counts[d as usize]
         };
@@ -267,7 +308,7 @@ pub fn normalize(state: &ScoreState, nodes: &[usize], scores: &mut [i64]) {
     let live: Vec<i64> = nodes
         .iter()
         .zip(scores.iter())
-        .filter(|(i, _)| !state.ignored.contains(i))
+        .filter(|(i, _)| !state.ignored[**i])
         .map(|(_, s)| *s)
         .collect();
     let (min, max) = (
@@ -275,7 +316,7 @@ pub fn normalize(state: &ScoreState, nodes: &[usize], scores: &mut [i64]) {
         live.iter().copied().max().unwrap_or(0),
     );
     for (i, s) in nodes.iter().zip(scores.iter_mut()) {
-        *s = if state.ignored.contains(i) {
+        *s = if state.ignored[*i] {
             0
         } else if max == 0 {
             100
