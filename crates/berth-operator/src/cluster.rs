@@ -1,0 +1,264 @@
+//! The API calls the Release reconciler makes, over a [`kube::Client`] (a real one, or one
+//! over kube's mocked service in tests), and the error each can fail with.
+//!
+//! Field managers: new objects and the Release status are applied as `berth`; replica
+//! counts and autoscaler bounds as `berth-release`. They must differ: server-side apply
+//! removes the fields a manager applied before and omits now, so a `berth` apply of only
+//! `spec.replicas` would strip the pod template that `berth` applied when it created the
+//! Deployment.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use kube::Client;
+use kube::api::{Api, ListParams, Patch, PatchParams};
+use serde_json::{Value, json};
+
+use berth_model::Application;
+
+use crate::release_crd::{Release, ReleaseStatus};
+
+/// Field manager for the objects berth creates and for Release status.
+pub const FIELD_MANAGER: &str = "berth";
+/// Field manager for the replica counts and autoscaler bounds the release engine owns.
+pub const SCALE_FIELD_MANAGER: &str = "berth-release";
+
+/// A reconcile that could not finish because a call to the API server failed; the
+/// controller retries it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The Release has no namespace (it is a namespaced kind, so the API never sends one).
+    #[error("Release {0} has no namespace")]
+    NoNamespace(String),
+    /// Reading an Application failed.
+    #[error("reading Application {name}: {source}")]
+    ReadApplication {
+        /// Application name.
+        name: String,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Listing an app's Deployments failed.
+    #[error("listing the Deployments of {app}: {source}")]
+    ListDeployments {
+        /// Application name.
+        app: String,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Creating one of the new version's objects failed.
+    #[error("applying {kind} {name}: {source}")]
+    Create {
+        /// Object kind.
+        kind: String,
+        /// Object name.
+        name: String,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Setting a Deployment's replicas failed.
+    #[error("scaling Deployment {name} to {replicas}: {source}")]
+    Scale {
+        /// Deployment name.
+        name: String,
+        /// The count asked for.
+        replicas: i32,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Setting an autoscaler's bounds failed.
+    #[error("bounding HorizontalPodAutoscaler {name} to {min}..={max}: {source}")]
+    BoundHpa {
+        /// Autoscaler name.
+        name: String,
+        /// Lower bound.
+        min: i32,
+        /// Upper bound.
+        max: i32,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Writing the Release status failed.
+    #[error("writing the status of Release {name}: {source}")]
+    WriteStatus {
+        /// Release name.
+        name: String,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
+}
+
+// === impl Cluster ===
+
+/// The API calls the reconciler makes, over a [`kube::Client`] (a real one, or one over a
+/// mocked service in tests).
+#[derive(Clone)]
+pub struct Cluster {
+    client: Client,
+}
+
+impl Cluster {
+    /// Calls through this client.
+    pub fn new(client: Client) -> Self {
+        Cluster { client }
+    }
+
+    /// The client, for watches and Events.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) async fn application(
+        &self,
+        ns: &str,
+        name: &str,
+    ) -> Result<Option<Application>, Error> {
+        Api::<Application>::namespaced(self.client.clone(), ns)
+            .get_opt(name)
+            .await
+            .map_err(|source| Error::ReadApplication {
+                name: name.to_string(),
+                source,
+            })
+    }
+
+    pub(crate) async fn deployments(&self, ns: &str, app: &str) -> Result<Vec<Deployment>, Error> {
+        let lp = ListParams::default().labels(&format!("{}={app}", berth_render::APP_LABEL));
+        Api::<Deployment>::namespaced(self.client.clone(), ns)
+            .list(&lp)
+            .await
+            .map(|l| l.items)
+            .map_err(|source| Error::ListDeployments {
+                app: app.to_string(),
+                source,
+            })
+    }
+
+    /// Applies a rendered Deployment and returns it as the server has it.
+    pub(crate) async fn create_deployment(
+        &self,
+        ns: &str,
+        obj: &Value,
+    ) -> Result<Deployment, Error> {
+        let name = obj_name(obj);
+        Api::<Deployment>::namespaced(self.client.clone(), ns)
+            .patch(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(obj),
+            )
+            .await
+            .map_err(|source| Error::Create {
+                kind: "Deployment".into(),
+                name,
+                source,
+            })
+    }
+
+    pub(crate) async fn create_hpa(&self, ns: &str, obj: &Value) -> Result<(), Error> {
+        let name = obj_name(obj);
+        Api::<HorizontalPodAutoscaler>::namespaced(self.client.clone(), ns)
+            .patch(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(obj),
+            )
+            .await
+            .map(drop)
+            .map_err(|source| Error::Create {
+                kind: "HorizontalPodAutoscaler".into(),
+                name,
+                source,
+            })
+    }
+
+    pub(crate) async fn scale(&self, ns: &str, name: &str, replicas: i32) -> Result<(), Error> {
+        let patch = json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": name},
+            "spec": {"replicas": replicas},
+        });
+        Api::<Deployment>::namespaced(self.client.clone(), ns)
+            .patch(
+                name,
+                &PatchParams::apply(SCALE_FIELD_MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await
+            .map(drop)
+            .map_err(|source| Error::Scale {
+                name: name.to_string(),
+                replicas,
+                source,
+            })
+    }
+
+    pub(crate) async fn bound_hpa(
+        &self,
+        ns: &str,
+        name: &str,
+        (min, max): (i32, i32),
+    ) -> Result<(), Error> {
+        let patch = json!({
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": name},
+            "spec": {"minReplicas": min, "maxReplicas": max},
+        });
+        Api::<HorizontalPodAutoscaler>::namespaced(self.client.clone(), ns)
+            .patch(
+                name,
+                &PatchParams::apply(SCALE_FIELD_MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await
+            .map(drop)
+            .map_err(|source| Error::BoundHpa {
+                name: name.to_string(),
+                min,
+                max,
+                source,
+            })
+    }
+
+    pub(crate) async fn write_status(
+        &self,
+        ns: &str,
+        name: &str,
+        status: &ReleaseStatus,
+    ) -> Result<(), Error> {
+        // The whole status every time: server-side apply then drops whatever the previous
+        // write had and this one does not (a condition that no longer applies).
+        let patch = json!({
+            "apiVersion": "berth.dev/v1alpha1",
+            "kind": "Release",
+            "metadata": {"name": name},
+            "status": status,
+        });
+        Api::<Release>::namespaced(self.client.clone(), ns)
+            .patch_status(
+                name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await
+            .map(drop)
+            .map_err(|source| Error::WriteStatus {
+                name: name.to_string(),
+                source,
+            })
+    }
+}
+
+pub(crate) fn obj_name(obj: &Value) -> String {
+    obj.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}

@@ -1,0 +1,270 @@
+//! Leader election through a `coordination.k8s.io/v1` Lease, so that of several operator
+//! replicas only one writes: two leaders would each scale from the same status.
+//!
+//! The rule ([`verdict`]) is the one client-go's `leaderelection` follows: a Lease with no
+//! holder, or whose holder has not renewed within `leaseDurationSeconds`, may be taken; the
+//! holder renews it. Every write is a replace at the `resourceVersion` that was read, so
+//! of two candidates racing for an expired Lease the API server lets exactly one win.
+
+use std::time::Duration;
+
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use kube::api::{Api, ObjectMeta, PostParams};
+use kube::{Client, Error as KubeError};
+
+/// What a candidate may do with the Lease it read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nobody holds it, or the holder stopped renewing: take it.
+    Acquire,
+    /// We hold it: renew.
+    Renew,
+    /// Someone else holds it and renews it in time.
+    Wait {
+        /// The holder.
+        holder: String,
+    },
+}
+
+/// Whether `me` may take or renew a Lease whose spec is `spec`, at `now`.
+pub fn verdict(spec: Option<&LeaseSpec>, me: &str, now: Timestamp) -> Verdict {
+    let Some(spec) = spec else {
+        return Verdict::Acquire;
+    };
+    let holder = spec.holder_identity.as_deref().unwrap_or_default();
+    if holder.is_empty() {
+        return Verdict::Acquire;
+    }
+    if holder == me {
+        return Verdict::Renew;
+    }
+    let duration = SignedDuration::from_secs(i64::from(spec.lease_duration_seconds.unwrap_or(0)));
+    // A Lease never renewed counts from its acquisition; one with neither time is stale.
+    let last = spec
+        .renew_time
+        .as_ref()
+        .or(spec.acquire_time.as_ref())
+        .map(|t| t.0);
+    match last {
+        Some(t) if t + duration > now => Verdict::Wait {
+            holder: holder.to_string(),
+        },
+        _ => Verdict::Acquire,
+    }
+}
+
+/// The spec to write after a verdict of [`Verdict::Acquire`] or [`Verdict::Renew`].
+pub fn next_spec(
+    previous: Option<&LeaseSpec>,
+    me: &str,
+    now: Timestamp,
+    duration: Duration,
+) -> LeaseSpec {
+    let mut spec = previous.cloned().unwrap_or_default();
+    let taking_over = spec.holder_identity.as_deref() != Some(me);
+    if taking_over {
+        spec.acquire_time = Some(MicroTime(now));
+        // Counts changes of holder: taking a Lease from someone is one, taking a free one
+        // (the first holder) is not.
+        let had_holder = previous
+            .and_then(|p| p.holder_identity.as_deref())
+            .is_some_and(|h| !h.is_empty());
+        let before = previous.and_then(|p| p.lease_transitions).unwrap_or(0);
+        spec.lease_transitions = Some(if had_holder { before + 1 } else { before });
+    }
+    spec.holder_identity = Some(me.to_string());
+    spec.renew_time = Some(MicroTime(now));
+    spec.lease_duration_seconds = Some(i32::try_from(duration.as_secs()).unwrap_or(i32::MAX));
+    spec
+}
+
+/// Why a leadership attempt failed (a lost race is not an error: it is `Ok(false)`).
+#[derive(Debug, thiserror::Error)]
+pub enum LeaderError {
+    /// Reading, creating or replacing the Lease failed for a reason other than a lost race.
+    #[error("{step} Lease {name}: {source}")]
+    Api {
+        /// What was being done.
+        step: &'static str,
+        /// Lease name.
+        name: String,
+        /// Cause.
+        #[source]
+        source: KubeError,
+    },
+}
+
+/// One candidate for one Lease.
+pub struct Elector {
+    api: Api<Lease>,
+    name: String,
+    me: String,
+    duration: Duration,
+}
+
+impl Elector {
+    /// A candidate named `me` for Lease `name` in `namespace`, held for `duration` per renewal.
+    pub fn new(client: Client, namespace: &str, name: &str, me: &str, duration: Duration) -> Self {
+        Elector {
+            api: Api::namespaced(client, namespace),
+            name: name.to_string(),
+            me: me.to_string(),
+            duration,
+        }
+    }
+
+    /// How long a Lease lasts without renewal.
+    pub fn duration(&self) -> Duration {
+        self.duration
+    }
+
+    /// Takes or renews the Lease: `Ok(true)` when we hold it now, `Ok(false)` when someone
+    /// else does or won a race to it.
+    pub async fn try_lead(&self, now: Timestamp) -> Result<bool, LeaderError> {
+        let err = |step, source| LeaderError::Api {
+            step,
+            name: self.name.clone(),
+            source,
+        };
+        let current = self
+            .api
+            .get_opt(&self.name)
+            .await
+            .map_err(|e| err("reading", e))?;
+        let spec = current.as_ref().and_then(|l| l.spec.as_ref());
+        if let Verdict::Wait { .. } = verdict(spec, &self.me, now) {
+            return Ok(false);
+        }
+        let spec = next_spec(spec, &self.me, now, self.duration);
+        let result = match current {
+            None => {
+                let lease = Lease {
+                    metadata: ObjectMeta {
+                        name: Some(self.name.clone()),
+                        ..Default::default()
+                    },
+                    spec: Some(spec),
+                };
+                self.api.create(&PostParams::default(), &lease).await
+            }
+            Some(mut lease) => {
+                // Keeps `metadata.resourceVersion`: the replace fails if anyone wrote since.
+                lease.spec = Some(spec);
+                self.api
+                    .replace(&self.name, &PostParams::default(), &lease)
+                    .await
+            }
+        };
+        match result {
+            Ok(_) => Ok(true),
+            // 409: another candidate wrote first (created it, or replaced our version).
+            Err(KubeError::Api(s)) if s.code == 409 => Ok(false),
+            Err(e) => Err(err("writing", e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_api::{Shared, Store, fake_client};
+    use serde_json::json;
+    use std::sync::{Arc, Mutex};
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_795_528_800 + secs).expect("in range")
+    }
+
+    fn held_by(holder: &str, renewed: i64) -> LeaseSpec {
+        LeaseSpec {
+            holder_identity: Some(holder.into()),
+            lease_duration_seconds: Some(15),
+            renew_time: Some(MicroTime(at(renewed))),
+            acquire_time: Some(MicroTime(at(0))),
+            lease_transitions: Some(3),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_lease_is_taken_when_free_or_expired_and_renewed_by_its_holder() {
+        let cases = [
+            ("no lease", None, Verdict::Acquire),
+            ("empty holder", Some(LeaseSpec::default()), Verdict::Acquire),
+            ("ours", Some(held_by("me", 0)), Verdict::Renew),
+            // Renewed at 0 for 15 s: held at 14 s, expired at 15 s.
+            (
+                "held",
+                Some(held_by("other", 0)),
+                Verdict::Wait {
+                    holder: "other".into(),
+                },
+            ),
+            ("expired", Some(held_by("other", -1)), Verdict::Acquire),
+        ];
+        for (name, spec, want) in cases {
+            assert_eq!(verdict(spec.as_ref(), "me", at(14)), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn taking_over_counts_a_transition_and_renewing_does_not() {
+        let taken = next_spec(
+            Some(&held_by("other", 0)),
+            "me",
+            at(20),
+            Duration::from_secs(15),
+        );
+        assert_eq!(taken.holder_identity.as_deref(), Some("me"));
+        assert_eq!(taken.lease_transitions, Some(4));
+        assert_eq!(taken.acquire_time, Some(MicroTime(at(20))));
+        let renewed = next_spec(Some(&taken), "me", at(25), Duration::from_secs(15));
+        assert_eq!(renewed.lease_transitions, Some(4));
+        assert_eq!(renewed.acquire_time, Some(MicroTime(at(20))));
+        assert_eq!(renewed.renew_time, Some(MicroTime(at(25))));
+        let first = next_spec(None, "me", at(0), Duration::from_secs(15));
+        assert_eq!(first.lease_transitions, Some(0));
+    }
+
+    const LEASES: &str = "/apis/coordination.k8s.io/v1/namespaces/berth-system/leases";
+
+    #[tokio::test]
+    async fn a_free_lease_is_created_and_a_held_one_left_alone() {
+        let store: Shared = Arc::new(Mutex::new(Store::default()));
+        let elector = Elector::new(
+            fake_client(store.clone(), "berth-system"),
+            "berth-system",
+            "berth-operator",
+            "pod-a",
+            Duration::from_secs(15),
+        );
+        assert!(elector.try_lead(at(0)).await.expect("api answers"));
+        let other = Elector::new(
+            fake_client(store.clone(), "berth-system"),
+            "berth-system",
+            "berth-operator",
+            "pod-b",
+            Duration::from_secs(15),
+        );
+        assert!(!other.try_lead(at(5)).await.expect("api answers"));
+        let s = store.lock().expect("lock");
+        let methods: Vec<(&str, &str)> = s
+            .seen
+            .iter()
+            .map(|r| (r.method.as_str(), r.path.as_str()))
+            .collect();
+        let lease = format!("{LEASES}/berth-operator");
+        assert_eq!(
+            methods,
+            [
+                ("GET", lease.as_str()),
+                ("POST", LEASES),
+                ("GET", lease.as_str()),
+            ]
+        );
+        assert_eq!(s.seen[1].body["spec"]["holderIdentity"], json!("pod-a"));
+        assert_eq!(s.seen[1].body["spec"]["leaseDurationSeconds"], json!(15));
+    }
+}

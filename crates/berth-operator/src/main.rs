@@ -1,0 +1,216 @@
+//! `berth-operator`: runs the Release controller against the cluster of the kubeconfig (or
+//! the in-cluster service account), with leader election, `/healthz` and `/metrics`.
+//!
+//! Usage: `berth-operator [--metrics-addr ADDR] [--lease-namespace NS] [--lease-name NAME]
+//! [--no-leader-election]`. The identity in the Lease and on Events is `$POD_NAME`, else
+//! `$HOSTNAME`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use berth_operator::leader::Elector;
+use berth_operator::metrics;
+use berth_operator::reconcile::{Context, error_policy, reconcile, releases_for_deployment};
+use berth_operator::release_crd::Release;
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::jiff::Timestamp;
+use kube::runtime::{Controller, watcher};
+use kube::{Api, Client};
+use tokio::sync::watch;
+
+/// How long a Lease lasts without renewal (client-go's default).
+const LEASE_DURATION: Duration = Duration::from_secs(15);
+/// How often the leader renews, and a follower tries: a third of the lease, so two renewals
+/// may fail before it lapses.
+const LEASE_RETRY: Duration = Duration::from_secs(5);
+
+/// Command-line options.
+struct Options {
+    metrics_addr: String,
+    lease_namespace: String,
+    lease_name: String,
+    leader_election: bool,
+}
+
+impl Options {
+    fn parse(mut args: impl Iterator<Item = String>) -> anyhow::Result<Options> {
+        let mut o = Options {
+            metrics_addr: "0.0.0.0:8080".into(),
+            lease_namespace: std::env::var("POD_NAMESPACE")
+                .unwrap_or_else(|_| "berth-system".into()),
+            lease_name: "berth-operator".into(),
+            leader_election: true,
+        };
+        while let Some(arg) = args.next() {
+            let mut value =
+                |name: &str| args.next().with_context(|| format!("{name} needs a value"));
+            match arg.as_str() {
+                "--metrics-addr" => o.metrics_addr = value("--metrics-addr")?,
+                "--lease-namespace" => o.lease_namespace = value("--lease-namespace")?,
+                "--lease-name" => o.lease_name = value("--lease-name")?,
+                "--no-leader-election" => o.leader_election = false,
+                other => bail!(
+                    "unknown argument {other:?}; use --metrics-addr, --lease-namespace, --lease-name or --no-leader-election"
+                ),
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// SIGTERM (what the kubelet sends) or Ctrl-C.
+async fn terminated() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            // Without a SIGTERM handler, Ctrl-C still stops us.
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = term => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Campaigns until this replica leads, then keeps renewing; flips `lost` when a renewal
+/// has not succeeded for a whole lease duration (someone else may lead by then).
+async fn lead(elector: Elector, lost: watch::Sender<bool>) {
+    let mut last_ok = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(LEASE_RETRY).await;
+        match elector.try_lead(Timestamp::now()).await {
+            Ok(true) => last_ok = tokio::time::Instant::now(),
+            Ok(false) => {
+                tracing::error!("another replica took the Lease");
+                let _ = lost.send(true);
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot renew the Lease"),
+        }
+        if last_ok.elapsed() >= elector.duration() {
+            tracing::error!("the Lease was not renewed in time");
+            let _ = lost.send(true);
+            return;
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_target(false).init();
+    let options = Options::parse(std::env::args().skip(1))?;
+    let identity = std::env::var("POD_NAME")
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "berth-operator".into());
+    let client = Client::try_default()
+        .await
+        .context("connecting to the cluster (kubeconfig or in-cluster service account)")?;
+
+    // Bound before anything else so that a taken port fails the start, not a task.
+    let listener = tokio::net::TcpListener::bind(&options.metrics_addr)
+        .await
+        .with_context(|| format!("binding {}", options.metrics_addr))?;
+    let ctx = Arc::new(Context::new(client.clone(), Some(identity.clone())));
+
+    let (lost_tx, mut lost_rx) = watch::channel(false);
+    if options.leader_election {
+        let elector = Elector::new(
+            client.clone(),
+            &options.lease_namespace,
+            &options.lease_name,
+            &identity,
+            LEASE_DURATION,
+        );
+        tracing::info!(lease = %options.lease_name, %identity, "waiting to lead");
+        loop {
+            let attempt = tokio::select! {
+                r = elector.try_lead(Timestamp::now()) => r,
+                () = terminated() => return Ok(()),
+            };
+            match attempt {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot take the Lease"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(LEASE_RETRY) => {}
+                () = terminated() => return Ok(()),
+            }
+        }
+        tracing::info!("leading");
+        tokio::spawn(lead(elector, lost_tx));
+    }
+
+    let controller = Controller::new(
+        Api::<Release>::all(client.clone()),
+        watcher::Config::default(),
+    );
+    let store = controller.store();
+    let scrape_store = store.clone();
+    let scrape_metrics = ctx.metrics.clone();
+    tokio::spawn(metrics::serve(listener, move || {
+        let releases = scrape_store.state();
+        scrape_metrics.render(
+            releases
+                .iter()
+                .map(|r| r.status.as_ref().and_then(|s| s.phase).map(|p| p.as_str())),
+        )
+    }));
+
+    let lost_check = lost_rx.clone();
+    let lost = async move {
+        // Resolves when leadership is lost; never when the sender is gone unused.
+        if lost_rx.wait_for(|l| *l).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    controller
+        .watches(
+            Api::<Deployment>::all(client.clone()),
+            // Only berth's Deployments, by label existence.
+            watcher::Config::default().labels(berth_render::APP_LABEL),
+            move |d| releases_for_deployment(&store.state(), &d),
+        )
+        .shutdown_on_signal()
+        .graceful_shutdown_on(lost)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            match result {
+                Ok((release, _)) => tracing::debug!(%release, "reconciled"),
+                Err(e) => tracing::warn!(error = %e, "controller"),
+            }
+        })
+        .await;
+    if *lost_check.borrow() {
+        // A non-zero exit restarts the pod, which then campaigns again like any follower.
+        bail!("lost the leader Lease; stopped reconciling");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> anyhow::Result<Options> {
+        Options::parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn options_take_flags_and_name_the_ones_they_do_not_know() {
+        let o =
+            parse(&["--metrics-addr", "127.0.0.1:9000", "--no-leader-election"]).expect("valid");
+        assert_eq!(o.metrics_addr, "127.0.0.1:9000");
+        assert!(!o.leader_election);
+        assert_eq!(o.lease_name, "berth-operator");
+        let err = parse(&["--port", "1"]).err().expect("refused").to_string();
+        assert!(err.contains("unknown argument \"--port\""), "{err}");
+        let err = parse(&["--lease-name"]).err().expect("refused").to_string();
+        assert_eq!(err, "--lease-name needs a value");
+    }
+}

@@ -1,0 +1,438 @@
+//! The Release reconciler: a thin shell around [`berth_release::decide`].
+//!
+//! One pass reads the Release's Applications and each app's Deployments, creates the new
+//! version's Deployment (at zero replicas) and autoscaler exactly as `berth render` writes
+//! them when they are missing, builds the engine's [`View`], decides, and writes what the
+//! decision says: replica counts, autoscaler bounds, the Release status (through the status
+//! subresource) and an Event carrying the decision's reason.
+//!
+//! The mapping from objects to the engine's view lives in [`crate::mapping`] (pure) and the
+//! API calls in [`crate::cluster`], so that only those calls need a cluster (or a mocked
+//! one).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use berth_model::{Application, Budget};
+use berth_release::{AppView, Decision, Millis, Phase, Status, View, decide, targets};
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::ObjectRef;
+use kube::{Client, Resource, ResourceExt};
+
+pub use crate::cluster::Error;
+use crate::cluster::{Cluster, obj_name};
+use crate::mapping::{conditions, floor, hpa_bounds, plan_for, request_for, version_view};
+use crate::metrics::Metrics;
+use crate::release_crd::{
+    AppDeployments, Release, ReleaseStatus, StatusError, from_crd_status, to_crd_status,
+};
+
+/// How long to wait before looking again at a Release that was refused (its Application
+/// may appear, or be fixed).
+pub const REFUSED_RETRY: Duration = Duration::from_secs(60);
+/// How long to wait before retrying a reconcile whose API call failed.
+pub const ERROR_RETRY: Duration = Duration::from_secs(15);
+
+/// Milliseconds since the epoch, as the operator's clock gives them.
+pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;
+
+/// The wall clock: the operator is the one shell that runs on real time.
+pub fn wall_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            // A clock before 1970 is a broken host; treat it as the epoch rather than panic.
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    })
+}
+
+/// What every reconcile shares.
+pub struct Context {
+    /// API calls.
+    pub cluster: Cluster,
+    /// Publishes Events on Releases.
+    pub recorder: Recorder,
+    /// The time.
+    pub clock: Clock,
+    /// Reconcile counts and durations.
+    pub metrics: Arc<Metrics>,
+}
+
+impl Context {
+    /// A context over `client` with the wall clock, reporting Events as `berth-operator`.
+    pub fn new(client: Client, instance: Option<String>) -> Self {
+        let reporter = Reporter {
+            controller: "berth-operator".into(),
+            instance,
+        };
+        Context {
+            recorder: Recorder::new(client.clone(), reporter),
+            cluster: Cluster::new(client),
+            clock: wall_clock(),
+            metrics: Arc::default(),
+        }
+    }
+}
+
+// === reconcile ===
+
+/// One app's part of a pass: its Deployments, bounds and floor.
+struct AppState {
+    name: String,
+    old: Deployment,
+    new: Deployment,
+    bounds: (i32, i32),
+    budget: Budget,
+}
+
+/// An expected "no": the Release cannot go on as written (a missing Application, a bad
+/// spec). Reported in the status and an Event, not retried as an error.
+struct Refusal(String);
+
+impl From<StatusError> for Refusal {
+    fn from(e: StatusError) -> Self {
+        Refusal(format!("the status cannot be read back: {e}"))
+    }
+}
+
+/// Reconciles one Release: the function [`kube::runtime::Controller::run`] calls.
+pub async fn reconcile(release: Arc<Release>, ctx: Arc<Context>) -> Result<Action, Error> {
+    // Only for the duration metric; no decision reads this clock.
+    let started = std::time::Instant::now();
+    let result = reconcile_once(&release, &ctx).await;
+    ctx.metrics.observe(started.elapsed(), result.is_err());
+    result
+}
+
+/// What the controller does after a failed reconcile: log it and try again shortly (the
+/// controller's own backoff is not needed: the engine's decisions are idempotent).
+pub fn error_policy(release: Arc<Release>, error: &Error, _ctx: Arc<Context>) -> Action {
+    tracing::warn!(release = %release.name_any(), %error, "reconcile failed");
+    Action::requeue(ERROR_RETRY)
+}
+
+/// The Releases a change to Deployment `d` concerns: those in its namespace that release
+/// its app (the `berth.dev/app` label) and have not finished. Deployments are matched by
+/// label rather than owner: an owner reference to a Release would let the garbage
+/// collector delete the app's Deployment with the Release.
+pub fn releases_for_deployment(
+    releases: &[Arc<Release>],
+    d: &Deployment,
+) -> Vec<ObjectRef<Release>> {
+    let Some(app) = d.labels().get(berth_render::APP_LABEL) else {
+        return Vec::new();
+    };
+    releases
+        .iter()
+        .filter(|r| r.namespace() == d.namespace())
+        .filter(|r| r.spec.apps.iter().any(|a| a == app))
+        .filter(|r| {
+            let phase = r.status.as_ref().and_then(|s| s.phase);
+            !phase.is_some_and(|p| Phase::from(p).finished())
+        })
+        .map(|r| ObjectRef::from_obj(r.as_ref()))
+        .collect()
+}
+
+async fn reconcile_once(release: &Arc<Release>, ctx: &Context) -> Result<Action, Error> {
+    let name = release.name_any();
+    let ns = release
+        .namespace()
+        .ok_or_else(|| Error::NoNamespace(name.clone()))?;
+    let prior = release.status.clone().unwrap_or_default();
+    let now = (ctx.clock)();
+    match pass(release, &ns, &prior, now, ctx).await? {
+        Ok(action) => Ok(action),
+        Err(Refusal(why)) => {
+            let mut status = prior.clone();
+            status.conditions = conditions(
+                &prior.conditions,
+                from_crd_status(&prior).ok().flatten().map(|s| s.phase),
+                true,
+                &why,
+                release.meta().generation,
+                now,
+            );
+            status.observed_generation = release.meta().generation;
+            if status != prior {
+                ctx.cluster.write_status(&ns, &name, &status).await?;
+                publish(ctx, release, EventType::Warning, "Refused", "Refuse", &why).await;
+            }
+            Ok(Action::requeue(REFUSED_RETRY))
+        }
+    }
+}
+
+/// The pass proper: `Ok(Err(_))` is a refusal, `Err(_)` a failed API call.
+async fn pass(
+    release: &Release,
+    ns: &str,
+    prior: &ReleaseStatus,
+    now: Millis,
+    ctx: &Context,
+) -> Result<Result<Action, Refusal>, Error> {
+    let spec = &release.spec;
+    let started = match from_crd_status(prior) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    // A finished release does nothing more, unless a succeeded one is asked to roll back:
+    // going on deciding would fight the autoscaler that now owns the app.
+    if let Some(s) = &started
+        && (s.phase == Phase::RolledBack || (s.phase == Phase::Succeeded && !spec.rollback))
+    {
+        return Ok(Ok(Action::await_change()));
+    }
+    if spec.apps.is_empty() {
+        return Ok(Err(Refusal("spec.apps names no Application".into())));
+    }
+    // The status records each app's Deployments from the start; a Release whose apps no
+    // longer match them would have its totals applied to the wrong apps.
+    if started.is_some()
+        && !prior
+            .deployments
+            .iter()
+            .map(|d| &d.app)
+            .eq(spec.apps.iter())
+    {
+        return Ok(Err(Refusal(
+            "spec.apps changed after the release started; roll back and start a new Release".into(),
+        )));
+    }
+
+    let mut apps = Vec::with_capacity(spec.apps.len());
+    let mut plan = None;
+    for app_name in &spec.apps {
+        let Some(app) = ctx.cluster.application(ns, app_name).await? else {
+            return Ok(Err(Refusal(format!(
+                "Application {app_name} not found in namespace {ns}"
+            ))));
+        };
+        if plan.is_none() {
+            match plan_for(spec, &app) {
+                Ok(p) => plan = Some(p),
+                Err(e) => return Ok(Err(Refusal(e))),
+            }
+        }
+        match app_state(ctx, ns, &app, &spec.version, prior).await? {
+            Ok(a) => apps.push(a),
+            Err(r) => return Ok(Err(r)),
+        }
+    }
+    let Some(plan) = plan else {
+        // Unreachable: `spec.apps` is not empty, so the loop ran and set the plan.
+        return Ok(Err(Refusal("spec.apps names no Application".into())));
+    };
+
+    let view = View {
+        apps: apps
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let (old, new) = (version_view(&a.old), version_view(&a.new));
+                let total = started
+                    .as_ref()
+                    .and_then(|s| s.totals.get(i).copied())
+                    .unwrap_or(old.replicas + new.replicas);
+                AppView {
+                    name: a.name.clone(),
+                    floor: floor(total, a.budget),
+                    old,
+                    new,
+                }
+            })
+            .collect(),
+        approvals: spec.approvals.clone(),
+        metrics: Vec::new(),
+        request: request_for(spec, started.as_ref()),
+    };
+    let before = started.unwrap_or_else(|| Status::start(&view, &plan, now));
+    let Decision {
+        commands,
+        status,
+        reason,
+        requeue_after,
+    } = decide(&view, &plan, &before, now);
+
+    let mut crd = to_crd_status(&status);
+    crd.deployments = apps
+        .iter()
+        .map(|a| AppDeployments {
+            app: a.name.clone(),
+            old: a.old.name_any(),
+            new: a.new.name_any(),
+        })
+        .collect();
+    crd.conditions = conditions(
+        &prior.conditions,
+        Some(status.phase),
+        false,
+        &reason,
+        release.meta().generation,
+        now,
+    );
+    crd.observed_generation = release.meta().generation;
+    // The status goes first: every count derives from it, so if the operator stops between
+    // the two writes, the next pass re-derives and issues the same counts. Scaling first
+    // would let a restart see the new pods as part of the app's total and move them twice.
+    if &crd != prior {
+        ctx.cluster
+            .write_status(ns, &release.name_any(), &crd)
+            .await?;
+    }
+    for c in &commands {
+        let berth_release::Command::Scale {
+            deployment,
+            replicas,
+            ..
+        } = c;
+        ctx.cluster.scale(ns, deployment, *replicas).await?;
+    }
+    let want = targets(&status, &plan);
+    for (a, (v, t)) in apps.iter().zip(view.apps.iter().zip(want)) {
+        let (new_bounds, old_bounds) = hpa_bounds(status.phase, t, v.new.replicas, a.bounds);
+        // Autoscalers are named after their Deployments (berth-render).
+        ctx.cluster
+            .bound_hpa(ns, &v.new.deployment, new_bounds)
+            .await?;
+        ctx.cluster
+            .bound_hpa(ns, &v.old.deployment, old_bounds)
+            .await?;
+    }
+
+    // An Event per step that changed the status (the engine notes each in the history), so
+    // that `kubectl describe` tells the story without one Event per poll.
+    if status.history.len() > before.history.len() || prior.phase.is_none() {
+        let kind = if status.phase == Phase::Stalled {
+            EventType::Warning
+        } else {
+            EventType::Normal
+        };
+        // Recorder folds Events with the same reason and action into one series and keeps
+        // the first note; the action names the step so that each step gets its own Event.
+        let action = format!("Group{}{:?}", status.group, status.stage);
+        let event_reason = format!("{:?}", status.phase);
+        publish(ctx, release, kind, &event_reason, &action, &reason).await;
+    }
+    Ok(Ok(match requeue_after {
+        Some(ms) => Action::requeue(Duration::from_millis(ms)),
+        None => Action::await_change(),
+    }))
+}
+
+/// Finds (or creates) one app's old and new Deployments.
+async fn app_state(
+    ctx: &Context,
+    ns: &str,
+    app: &Application,
+    version: &str,
+    prior: &ReleaseStatus,
+) -> Result<Result<AppState, Refusal>, Error> {
+    let app_name = app.name_any();
+    let refuse = |why: String| Ok(Err(Refusal(format!("{app_name}: {why}"))));
+    let resolved = match app.resolved(Some(version)) {
+        Ok(r) => r,
+        Err(e) => return refuse(e.to_string()),
+    };
+    let manifests = match berth_render::render(app, Some(version)) {
+        Ok(m) => m,
+        Err(e) => return refuse(e.to_string()),
+    };
+    let mut new_deployment = None;
+    let mut new_hpa = None;
+    for m in &manifests {
+        match m.kind() {
+            "Deployment" => new_deployment = Some(m),
+            "HorizontalPodAutoscaler" => new_hpa = Some(m),
+            _ => {}
+        }
+    }
+    let Some(new_deployment) = new_deployment else {
+        return refuse("berth render produced no Deployment".into());
+    };
+    let mut new_json = match new_deployment.to_json() {
+        Ok(j) => j,
+        Err(e) => return refuse(e.to_string()),
+    };
+    let new_name = obj_name(&new_json);
+    let live = ctx.cluster.deployments(ns, &app_name).await?;
+    let recorded = prior.deployments.iter().find(|d| d.app == app_name);
+    if let Some(r) = recorded
+        && r.new != new_name
+    {
+        return refuse(format!(
+            "spec.version changed after the release started ({} is being released); roll back and start a new Release",
+            r.new
+        ));
+    }
+    let old = match recorded {
+        Some(r) => live.iter().find(|d| d.name_any() == r.old),
+        // Before the release starts the old version is the running one: the largest other
+        // Deployment of the app (older versions are kept at zero for rollback).
+        None => live
+            .iter()
+            .filter(|d| d.name_any() != new_name)
+            .filter(|d| d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1) > 0)
+            .max_by_key(|d| d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)),
+    };
+    let Some(old) = old.cloned() else {
+        return refuse(match recorded {
+            Some(r) => format!("Deployment {} of the old version is gone", r.old),
+            None => format!("no running version to release from (version {version} is new)"),
+        });
+    };
+    let new = match live.iter().find(|d| d.name_any() == new_name) {
+        Some(d) => d.clone(),
+        None => {
+            if recorded.is_some() {
+                // It existed when the release started; recreating it at zero would
+                // silently restart a group.
+                return refuse(format!("Deployment {new_name} of the new version is gone"));
+            }
+            // Created at zero: the engine grows it group by group.
+            new_json["spec"]["replicas"] = 0.into();
+            let created = ctx.cluster.create_deployment(ns, &new_json).await?;
+            if let Some(hpa) = new_hpa {
+                match hpa.to_json() {
+                    Ok(j) => ctx.cluster.create_hpa(ns, &j).await?,
+                    Err(e) => return refuse(e.to_string()),
+                }
+            }
+            created
+        }
+    };
+    Ok(Ok(AppState {
+        name: app_name,
+        old,
+        new,
+        bounds: (resolved.min_replicas, resolved.max_replicas),
+        budget: resolved.budget,
+    }))
+}
+
+async fn publish(
+    ctx: &Context,
+    release: &Release,
+    type_: EventType,
+    reason: &str,
+    action: &str,
+    note: &str,
+) {
+    let event = Event {
+        type_,
+        reason: reason.to_string(),
+        // The API server rejects notes over 1 kB.
+        note: Some(note.chars().take(1000).collect()),
+        action: action.to_string(),
+        secondary: None,
+    };
+    // Events are for people; a lost one must not hold up the release.
+    if let Err(e) = ctx.recorder.publish(&event, &release.object_ref(&())).await {
+        tracing::warn!(release = %release.name_any(), error = %e, "cannot publish Event");
+    }
+}
+
+#[cfg(test)]
+mod tests;

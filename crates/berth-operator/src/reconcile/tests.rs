@@ -1,0 +1,686 @@
+//! The reconciler against kube's mocked service, through the fake API server of
+//! [`crate::test_api`], which records every request so that tests assert exactly what the
+//! operator sent.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::release_crd::ReleaseSpec;
+use crate::test_api::{Seen, Shared, Store, fake_client};
+use berth_release::{Gate, Request};
+
+const NS: &str = "shop";
+const APPS: &str = "/apis/berth.dev/v1alpha1/namespaces/shop/applications";
+const DEPLOYMENTS: &str = "/apis/apps/v1/namespaces/shop/deployments";
+const HPAS: &str = "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers";
+const RELEASES: &str = "/apis/berth.dev/v1alpha1/namespaces/shop/releases";
+const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/shop/events";
+/// 2026-11-24T14:00:00Z.
+const T0: Millis = 1_795_528_800_000;
+
+fn context(store: &Shared, now: Millis) -> Arc<Context> {
+    let client = fake_client(store.clone(), NS);
+    Arc::new(Context {
+        recorder: Recorder::new(
+            client.clone(),
+            Reporter {
+                controller: "berth-operator".into(),
+                instance: None,
+            },
+        ),
+        cluster: Cluster::new(client),
+        clock: Arc::new(move || now),
+        metrics: Arc::default(),
+    })
+}
+
+fn application() -> Application {
+    serde_json::from_value(json!({
+        "apiVersion": "berth.dev/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "web", "namespace": NS},
+        "spec": {
+            "image": "registry.example.com/shop/web",
+            "version": "1.0.0",
+            "tier": "standard",
+            "productLine": "shop",
+            "owner": "team-storefront",
+            "ports": [{"name": "http", "port": 8080}],
+            "resources": {"cpu": "500m", "memory": "256Mi"},
+            "scaling": {"minReplicas": 8, "maxReplicas": 32},
+            "release": {"groups": 4, "gate": {"interval": "10m"}}
+        }
+    }))
+    .expect("valid Application")
+}
+
+/// A version's Deployment as `berth render` writes it, with `replicas` asked for and
+/// `ready` of them ready.
+fn deployment(version: &str, replicas: i32, ready: i32) -> Value {
+    let rendered = berth_render::render(&application(), Some(version)).expect("renders");
+    let mut d = rendered
+        .iter()
+        .find(|m| m.kind() == "Deployment")
+        .expect("a Deployment")
+        .to_json()
+        .expect("json");
+    d["spec"]["replicas"] = replicas.into();
+    d["status"] = json!({"replicas": replicas, "readyReplicas": ready});
+    d
+}
+
+fn release(spec: Value, status: Option<Value>) -> Value {
+    let mut r = json!({
+        "apiVersion": "berth.dev/v1alpha1",
+        "kind": "Release",
+        "metadata": {"name": "web-2", "namespace": NS, "generation": 1},
+        "spec": spec,
+    });
+    if let Some(s) = status {
+        r["status"] = s;
+    }
+    r
+}
+
+fn world(release: Value, deployments: &[Value]) -> Shared {
+    let mut s = Store::default();
+    let app = serde_json::to_value(application()).expect("json");
+    s.objects.insert(format!("{APPS}/web"), app);
+    for d in deployments {
+        let name = d["metadata"]["name"].as_str().expect("name");
+        s.objects.insert(format!("{DEPLOYMENTS}/{name}"), d.clone());
+    }
+    s.objects.insert(format!("{RELEASES}/web-2"), release);
+    Arc::new(Mutex::new(s))
+}
+
+/// The Release as the fake server now holds it.
+fn stored_release(store: &Shared) -> Arc<Release> {
+    let s = store.lock().expect("lock");
+    Arc::new(
+        serde_json::from_value(s.objects[&format!("{RELEASES}/web-2")].clone()).expect("a Release"),
+    )
+}
+
+/// What the Deployment controller and kubelets would do given time: every Deployment
+/// runs, ready, exactly the replicas it asks for.
+fn settle(store: &Shared) {
+    let mut s = store.lock().expect("lock");
+    for (k, o) in s.objects.iter_mut() {
+        if k.starts_with(DEPLOYMENTS) {
+            let n = o["spec"]["replicas"].clone();
+            o["status"] = json!({"replicas": n, "readyReplicas": n});
+        }
+    }
+}
+
+fn take_seen(store: &Shared) -> Vec<Seen> {
+    std::mem::take(&mut store.lock().expect("lock").seen)
+}
+
+fn patches_to<'a>(seen: &'a [Seen], path: &str) -> Vec<&'a Seen> {
+    seen.iter()
+        .filter(|r| r.method == "PATCH" && r.path == path)
+        .collect()
+}
+
+fn query_pairs(q: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = q
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn assert_apply(r: &Seen, manager: &str) {
+    assert_eq!(r.content_type, "application/apply-patch+yaml", "{r:?}");
+    assert_eq!(
+        query_pairs(&r.query),
+        [
+            ("fieldManager".to_string(), manager.to_string()),
+            ("force".to_string(), "true".to_string())
+        ],
+        "{r:?}"
+    );
+}
+
+async fn run(store: &Shared, now: Millis) -> Action {
+    let ctx = context(store, now);
+    reconcile(stored_release(store), ctx)
+        .await
+        .expect("reconcile succeeds")
+}
+
+fn spec(gate: Value) -> Value {
+    json!({"apps": ["web"], "version": "2.0.0", "groups": 4, "gate": gate})
+}
+
+#[tokio::test]
+async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply() {
+    let store = world(
+        release(spec(json!({"interval": "10m"})), None),
+        &[deployment("1.0.0", 8, 8)],
+    );
+    let action = run(&store, T0).await;
+    let seen = take_seen(&store);
+    let order: Vec<String> = seen
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            format!("GET {APPS}/web"),
+            format!("GET {DEPLOYMENTS}"),
+            // Created at zero as `berth`, then grown to group 1's share as `berth-release`.
+            format!("PATCH {DEPLOYMENTS}/web-2-0-0"),
+            format!("PATCH {HPAS}/web-2-0-0"),
+            // The status (with the totals) before any count moves.
+            format!("PATCH {RELEASES}/web-2/status"),
+            format!("PATCH {DEPLOYMENTS}/web-2-0-0"),
+            format!("PATCH {HPAS}/web-2-0-0"),
+            format!("PATCH {HPAS}/web-1-0-0"),
+            format!("POST {EVENTS}"),
+        ]
+    );
+    assert_eq!(seen[1].query, "&labelSelector=berth.dev%2Fapp%3Dweb");
+
+    let create = &seen[2];
+    assert_apply(create, "berth");
+    // Exactly as kube-core's `PatchParams` writes it (it starts every query with `&`).
+    assert_eq!(create.query, "&force=true&fieldManager=berth");
+    assert_eq!(create.body["apiVersion"], "apps/v1");
+    assert_eq!(create.body["kind"], "Deployment");
+    assert_eq!(create.body["spec"]["replicas"], 0);
+    assert_eq!(
+        create.body["spec"]["template"]["metadata"]["labels"]["berth.dev/version"],
+        "2-0-0"
+    );
+    assert_eq!(
+        create.body["spec"]["template"]["spec"]["containers"][0]["image"],
+        "registry.example.com/shop/web:2.0.0"
+    );
+    assert_apply(&seen[3], "berth");
+    assert_eq!(seen[3].body["kind"], "HorizontalPodAutoscaler");
+
+    // Group 1 of 4 of 8 replicas: ceil(8·1/4) = 2 new pods, the old 8 untouched (surge-first).
+    let grow = &seen[5];
+    assert_apply(grow, "berth-release");
+    assert_eq!(grow.body["spec"], json!({"replicas": 2}));
+    // Each autoscaler pinned to its version's count so it cannot undo the group.
+    assert_apply(&seen[6], "berth-release");
+    assert_eq!(
+        seen[6].body["spec"],
+        json!({"minReplicas": 2, "maxReplicas": 2})
+    );
+    assert_eq!(
+        seen[7].body["spec"],
+        json!({"minReplicas": 8, "maxReplicas": 8})
+    );
+
+    let status = &seen[4];
+    assert_apply(status, "berth");
+    assert_eq!(status.body["kind"], "Release");
+    assert_eq!(status.body["status"]["phase"], "Progressing");
+    assert_eq!(status.body["status"]["group"], 1);
+    assert_eq!(status.body["status"]["stage"], "Surge");
+    assert_eq!(status.body["status"]["totals"], json!([8]));
+    assert_eq!(
+        status.body["status"]["groups"][0]["started"],
+        "2026-11-24T14:00:00Z"
+    );
+    assert_eq!(
+        status.body["status"]["deployments"],
+        json!([{"app": "web", "old": "web-1-0-0", "new": "web-2-0-0"}])
+    );
+    assert_eq!(status.body["status"]["observedGeneration"], 1);
+
+    let event = &seen[8];
+    assert_eq!(event.body["reason"], "Progressing");
+    assert_eq!(event.body["regarding"]["kind"], "Release");
+    assert!(
+        event.body["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("web surges to 2 new pods")),
+        "{:?}",
+        event.body["note"]
+    );
+    assert_eq!(action, Action::requeue(Duration::from_secs(5)));
+}
+
+#[tokio::test]
+async fn ready_new_pods_shrink_the_old_version_by_the_share_then_the_next_group_starts() {
+    // No gate: group 2 may start as soon as group 1 is done.
+    let store = world(release(spec(json!({})), None), &[deployment("1.0.0", 8, 8)]);
+    run(&store, T0).await;
+    settle(&store);
+    take_seen(&store);
+
+    // The 2 new pods are ready: the old version gives up the same 2.
+    run(&store, T0 + 30_000).await;
+    let seen = take_seen(&store);
+    let old = patches_to(&seen, &format!("{DEPLOYMENTS}/web-1-0-0"));
+    assert_eq!(old.len(), 1, "{seen:?}");
+    assert_apply(old[0], "berth-release");
+    assert_eq!(old[0].body["spec"], json!({"replicas": 6}));
+    assert!(patches_to(&seen, &format!("{DEPLOYMENTS}/web-2-0-0")).is_empty());
+    let status = patches_to(&seen, &format!("{RELEASES}/web-2/status"));
+    assert_eq!(status.len(), 1);
+    assert_eq!(status[0].body["status"]["stage"], "Shrink");
+
+    // The old pods are gone: group 1 is done, and (no gate) group 2 starts on the next pass.
+    settle(&store);
+    run(&store, T0 + 60_000).await;
+    run(&store, T0 + 61_000).await;
+    let seen = take_seen(&store);
+    let status = patches_to(&seen, &format!("{RELEASES}/web-2/status"));
+    let last = &status.last().expect("status written").body["status"];
+    assert_apply(status[0], "berth");
+    assert_eq!(last["group"], 2);
+    assert_eq!(last["stage"], "Surge");
+    assert_eq!(last["groups"][0]["ready"], "2026-11-24T14:01:00Z");
+    assert_eq!(last["groups"][1]["started"], "2026-11-24T14:01:01Z");
+    let grow = patches_to(&seen, &format!("{DEPLOYMENTS}/web-2-0-0"));
+    assert_eq!(
+        grow.last().expect("grown").body["spec"],
+        json!({"replicas": 4})
+    );
+}
+
+#[tokio::test]
+async fn rollback_brings_the_old_version_back_to_full_before_the_new_one_leaves() {
+    let store = world(release(spec(json!({})), None), &[deployment("1.0.0", 8, 8)]);
+    // Through group 1 and into group 2's surge: old 6, new 4.
+    for t in [0, 30_000, 60_000, 61_000] {
+        run(&store, T0 + t).await;
+        settle(&store);
+    }
+    take_seen(&store);
+    {
+        let mut s = store.lock().expect("lock");
+        let r = s
+            .objects
+            .get_mut(&format!("{RELEASES}/web-2"))
+            .expect("release");
+        r["spec"]["rollback"] = true.into();
+        r["metadata"]["generation"] = 2.into();
+    }
+
+    run(&store, T0 + 90_000).await;
+    let seen = take_seen(&store);
+    let old = patches_to(&seen, &format!("{DEPLOYMENTS}/web-1-0-0"));
+    assert_eq!(old.len(), 1, "{seen:?}");
+    assert_eq!(old[0].body["spec"], json!({"replicas": 8}));
+    // The new version keeps its pods until the old ones are ready.
+    assert!(patches_to(&seen, &format!("{DEPLOYMENTS}/web-2-0-0")).is_empty());
+    let status = patches_to(&seen, &format!("{RELEASES}/web-2/status"));
+    assert_eq!(status[0].body["status"]["phase"], "RollingBack");
+    assert_eq!(status[0].body["status"]["observedGeneration"], 2);
+
+    settle(&store);
+    run(&store, T0 + 120_000).await;
+    let seen = take_seen(&store);
+    let new = patches_to(&seen, &format!("{DEPLOYMENTS}/web-2-0-0"));
+    assert_eq!(new.len(), 1, "{seen:?}");
+    assert_eq!(new[0].body["spec"], json!({"replicas": 0}));
+    // The old version gets the app's own autoscaling bounds back.
+    let hpa = patches_to(&seen, &format!("{HPAS}/web-1-0-0"));
+    assert_eq!(
+        hpa[0].body["spec"],
+        json!({"minReplicas": 8, "maxReplicas": 32})
+    );
+    let status = patches_to(&seen, &format!("{RELEASES}/web-2/status"));
+    assert_eq!(status[0].body["status"]["phase"], "RolledBack");
+}
+
+#[tokio::test]
+async fn deciding_again_on_an_unchanged_world_writes_nothing() {
+    let store = world(release(spec(json!({})), None), &[deployment("1.0.0", 8, 8)]);
+    run(&store, T0).await;
+    take_seen(&store);
+    // A restarted operator (new context, status read back from the object) sees pods not
+    // yet ready and issues no second scale and no status write.
+    run(&store, T0 + 1_000).await;
+    let seen = take_seen(&store);
+    let writes: Vec<&Seen> = seen
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.starts_with(DEPLOYMENTS))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    assert!(patches_to(&seen, &format!("{RELEASES}/web-2/status")).is_empty());
+}
+
+#[tokio::test]
+async fn a_restart_between_status_and_scale_issues_the_same_counts() {
+    let store = world(release(spec(json!({})), None), &[deployment("1.0.0", 8, 8)]);
+    run(&store, T0).await;
+    // As if the operator died after writing the status and before the scale landed.
+    {
+        let mut s = store.lock().expect("lock");
+        let new = s
+            .objects
+            .get_mut(&format!("{DEPLOYMENTS}/web-2-0-0"))
+            .expect("created");
+        new["spec"]["replicas"] = 0.into();
+    }
+    take_seen(&store);
+    run(&store, T0 + 1_000).await;
+    let seen = take_seen(&store);
+    // Still 2 of a total of 8 (not ceil(10/4) = 3 of a recounted 10); the old version
+    // untouched.
+    let grow = patches_to(&seen, &format!("{DEPLOYMENTS}/web-2-0-0"));
+    assert_eq!(grow.len(), 1, "{seen:?}");
+    assert_eq!(grow[0].body["spec"], json!({"replicas": 2}));
+    assert!(patches_to(&seen, &format!("{DEPLOYMENTS}/web-1-0-0")).is_empty());
+}
+
+#[tokio::test]
+async fn changing_the_apps_of_a_started_release_is_refused_without_moving_anything() {
+    let store = world(release(spec(json!({})), None), &[deployment("1.0.0", 8, 8)]);
+    run(&store, T0).await;
+    {
+        let mut s = store.lock().expect("lock");
+        let r = s
+            .objects
+            .get_mut(&format!("{RELEASES}/web-2"))
+            .expect("release");
+        r["spec"]["apps"] = json!(["api"]);
+    }
+    take_seen(&store);
+    assert_eq!(
+        run(&store, T0 + 1_000).await,
+        Action::requeue(REFUSED_RETRY)
+    );
+    let seen = take_seen(&store);
+    assert!(
+        !seen.iter().any(|r| r.path.starts_with(DEPLOYMENTS)),
+        "{seen:?}"
+    );
+    let status = patches_to(&seen, &format!("{RELEASES}/web-2/status"));
+    // The engine's state is kept for a rollback; only the conditions say why it stopped.
+    assert_eq!(status[0].body["status"]["totals"], json!([8]));
+    assert_eq!(
+        status[0].body["status"]["conditions"][0]["reason"],
+        "Refused"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_application_is_refused_in_the_status_and_an_event_without_writes() {
+    let store = world(
+        release(json!({"apps": ["nope"], "version": "2.0.0"}), None),
+        &[deployment("1.0.0", 8, 8)],
+    );
+    let action = run(&store, T0).await;
+    assert_eq!(action, Action::requeue(REFUSED_RETRY));
+    let seen = take_seen(&store);
+    assert!(
+        !seen
+            .iter()
+            .any(|r| r.path.starts_with(DEPLOYMENTS) && r.method == "PATCH")
+    );
+    let status = patches_to(&seen, &format!("{RELEASES}/web-2/status"));
+    let cond = &status[0].body["status"]["conditions"][0];
+    assert_eq!(cond["type"], "Progressing");
+    assert_eq!(cond["status"], "False");
+    assert_eq!(cond["reason"], "Refused");
+    assert_eq!(
+        cond["message"],
+        "Application nope not found in namespace shop"
+    );
+    let event = seen.iter().find(|r| r.method == "POST").expect("an Event");
+    assert_eq!(event.body["type"], "Warning");
+}
+
+#[tokio::test]
+async fn a_finished_release_makes_no_calls() {
+    let done = to_crd_status(&Status {
+        phase: Phase::Succeeded,
+        group: 4,
+        stage: berth_release::Stage::Shrink,
+        totals: vec![8],
+        groups: vec![Default::default(); 4],
+        paused_from: None,
+        since: T0,
+        history: Vec::new(),
+    });
+    let store = world(
+        release(
+            spec(json!({})),
+            Some(serde_json::to_value(done).expect("json")),
+        ),
+        &[],
+    );
+    assert_eq!(run(&store, T0).await, Action::await_change());
+    assert!(take_seen(&store).is_empty());
+}
+
+#[test]
+fn a_deployment_change_wakes_the_unfinished_releases_of_its_app_only() {
+    let mk = |name: &str, apps: &[&str], phase: Option<&str>| -> Arc<Release> {
+        let mut r = release(json!({"apps": apps, "version": "2.0.0"}), None);
+        r["metadata"]["name"] = name.into();
+        if let Some(p) = phase {
+            r["status"] = json!({"phase": p});
+        }
+        Arc::new(serde_json::from_value(r).expect("release"))
+    };
+    let releases = [
+        mk("running", &["web", "api"], Some("Progressing")),
+        mk("new", &["web"], None),
+        mk("done", &["web"], Some("Succeeded")),
+        mk("other-app", &["api"], None),
+    ];
+    let d: Deployment = serde_json::from_value(deployment("1.0.0", 8, 8)).expect("deployment");
+    let woken: Vec<String> = releases_for_deployment(&releases, &d)
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    assert_eq!(woken, ["running", "new"]);
+    let unlabelled = Deployment::default();
+    assert!(releases_for_deployment(&releases, &unlabelled).is_empty());
+}
+
+// === pure mapping ===
+
+#[test]
+fn plan_takes_groups_and_gate_from_the_release_before_the_application() {
+    let app = application();
+    let from_app: ReleaseSpec =
+        serde_json::from_value(json!({"apps": ["web"], "version": "2.0.0"})).expect("spec");
+    let plan = plan_for(&from_app, &app).expect("plan");
+    assert_eq!(plan.groups, 4);
+    // 10m between each of the 3 boundaries, and the 10-minute default deadline.
+    assert_eq!(plan.gates, vec![Gate::Interval(600_000); 3]);
+    assert_eq!(plan.progress_deadline, 600_000);
+
+    let own: ReleaseSpec = serde_json::from_value(json!({
+        "apps": ["web"], "version": "2.0.0", "groups": 2,
+        "gate": {"manual": true}, "progressDeadline": "90s"
+    }))
+    .expect("spec");
+    let plan = plan_for(&own, &app).expect("plan");
+    assert_eq!((plan.groups, plan.gates.clone()), (2, vec![Gate::Manual]));
+    assert_eq!(plan.progress_deadline, 90_000);
+}
+
+#[test]
+fn per_boundary_application_gates_keep_their_places() {
+    let mut app = application();
+    app.spec.release.groups = 3;
+    app.spec.release.gates = vec![
+        berth_model::Gate::default(),
+        berth_model::Gate {
+            interval: None,
+            manual: Some(true),
+        },
+    ];
+    let spec: ReleaseSpec =
+        serde_json::from_value(json!({"apps": ["web"], "version": "2.0.0"})).expect("spec");
+    let plan = plan_for(&spec, &app).expect("plan");
+    // Boundary 1 passes at once; the manual gate stays at boundary 2.
+    assert_eq!(plan.gates, vec![Gate::Interval(0), Gate::Manual]);
+}
+
+#[test]
+fn plan_refuses_gates_it_cannot_honour() {
+    let app = application();
+    for (gate, why) in [
+        (
+            json!({"interval": "10m", "manual": true}),
+            "set exactly one",
+        ),
+        (
+            json!({"metric": {"query": "up", "threshold": 1.0}}),
+            "not evaluated",
+        ),
+        (
+            json!({"interval": "ten"}),
+            "spec.gate.interval: invalid duration",
+        ),
+    ] {
+        let spec: ReleaseSpec =
+            serde_json::from_value(json!({"apps": ["web"], "version": "2", "gate": gate}))
+                .expect("spec");
+        let err = plan_for(&spec, &app).expect_err("refused");
+        assert!(err.contains(why), "{gate}: {err}");
+    }
+}
+
+#[test]
+fn paused_and_rollback_flags_become_edge_requests_against_the_status() {
+    let spec = |paused: bool, rollback: bool| ReleaseSpec {
+        apps: vec!["web".into()],
+        version: "2".into(),
+        groups: None,
+        gate: None,
+        progress_deadline: None,
+        paused,
+        rollback,
+        approvals: Vec::new(),
+    };
+    let status = |phase| Status {
+        phase,
+        group: 1,
+        stage: berth_release::Stage::Surge,
+        totals: vec![8],
+        groups: vec![Default::default()],
+        paused_from: None,
+        since: 0,
+        history: Vec::new(),
+    };
+    let running = status(Phase::Progressing);
+    let paused = status(Phase::Paused);
+    let cases = [
+        (
+            "nothing asked",
+            spec(false, false),
+            Some(&running),
+            Request::None,
+        ),
+        (
+            "pause asked",
+            spec(true, false),
+            Some(&running),
+            Request::Pause,
+        ),
+        (
+            "already paused",
+            spec(true, false),
+            Some(&paused),
+            Request::None,
+        ),
+        (
+            "unpaused",
+            spec(false, false),
+            Some(&paused),
+            Request::Resume,
+        ),
+        (
+            "rollback wins over pause",
+            spec(true, true),
+            Some(&paused),
+            Request::Rollback,
+        ),
+        (
+            "pause before start",
+            spec(true, false),
+            None,
+            Request::Pause,
+        ),
+    ];
+    for (name, s, st, want) in cases {
+        assert_eq!(request_for(&s, st), want, "{name}");
+    }
+}
+
+#[test]
+fn floor_rounds_budget_percentages_up_like_the_disruption_controller() {
+    // minAvailable 85% of 8 = 6.8 → 7; maxUnavailable 35% of 2 = 0.7 → 1 may go, 1 stays.
+    assert_eq!(floor(8, Budget::MinAvailablePercent(85)), 7);
+    assert_eq!(floor(2, Budget::MaxUnavailablePercent(35)), 1);
+    assert_eq!(floor(0, Budget::MinAvailablePercent(85)), 0);
+}
+
+#[test]
+fn autoscalers_are_pinned_during_a_release_and_the_winner_gets_the_app_bounds() {
+    let app = (8, 32);
+    assert_eq!(
+        hpa_bounds(Phase::Progressing, (6, 2), 2, app),
+        ((2, 2), (6, 6))
+    );
+    // A version at zero is held at one: minReplicas may not be zero.
+    assert_eq!(
+        hpa_bounds(Phase::Progressing, (8, 0), 0, app),
+        ((1, 1), (8, 8))
+    );
+    assert_eq!(
+        hpa_bounds(Phase::Succeeded, (0, 8), 8, app),
+        ((8, 32), (1, 1))
+    );
+    assert_eq!(
+        hpa_bounds(Phase::RollingBack, (8, 0), 4, app),
+        ((4, 4), (8, 8))
+    );
+    assert_eq!(
+        hpa_bounds(Phase::RolledBack, (8, 0), 0, app),
+        ((1, 1), (8, 32))
+    );
+}
+
+#[test]
+fn conditions_keep_their_transition_time_while_their_status_holds() {
+    let first = conditions(&[], Some(Phase::Progressing), false, "a", Some(1), T0);
+    assert_eq!(first[0].type_, "Progressing");
+    assert_eq!(first[0].status, "True");
+    let later = conditions(
+        &first,
+        Some(Phase::WaitingForGate),
+        false,
+        "b",
+        Some(1),
+        T0 + 5_000,
+    );
+    assert_eq!(later[0].last_transition_time, "2026-11-24T14:00:00Z");
+    assert_eq!(later[0].reason, "WaitingForGate");
+    let done = conditions(
+        &later,
+        Some(Phase::Succeeded),
+        false,
+        "c",
+        Some(1),
+        T0 + 9_000,
+    );
+    assert_eq!(
+        (done[0].status.as_str(), done[1].status.as_str()),
+        ("False", "True")
+    );
+    assert_eq!(done[1].last_transition_time, "2026-11-24T14:00:09Z");
+}
