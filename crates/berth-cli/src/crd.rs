@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use berth_model::Application;
+use berth_model::release::Release;
 use clap::{Args, ValueEnum};
 use kube::CustomResourceExt;
 
@@ -23,7 +24,7 @@ enum Format {
 
 /// Prints every CRD berth defines.
 pub fn crd(args: &CrdArgs) -> Result<Outcome> {
-    let crds = vec![Application::crd()];
+    let crds = vec![Application::crd(), Release::crd()];
     match args.output {
         Format::Json => {
             let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": crds});

@@ -1,6 +1,7 @@
 //! berth's custom resources and what they mean.
 //!
-//! [`Application`] (`berth.dev/v1alpha1`) is the one short spec a team writes per service.
+//! [`Application`] (`berth.dev/v1alpha1`) is the one short spec a team writes per service;
+//! [`release::Release`] moves Applications to a new version, group by group.
 //! [`load_applications`] reads it from YAML with positioned, fix-naming diagnostics
 //! (unknown fields with "did you mean", wrong types, broken tier rules), [`tier`] holds the
 //! defaults each service tier implies, and [`Application::resolved`] fills every default in
@@ -14,6 +15,7 @@ mod duration;
 mod intstr;
 mod load;
 pub mod names;
+pub mod release;
 mod resolve;
 pub mod tier;
 mod validate;

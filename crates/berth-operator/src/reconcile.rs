@@ -130,7 +130,7 @@ pub fn releases_for_deployment(
         .filter(|r| r.spec.apps.iter().any(|a| a == app))
         .filter(|r| {
             let phase = r.status.as_ref().and_then(|s| s.phase);
-            !phase.is_some_and(|p| Phase::from(p).finished())
+            !phase.is_some_and(|p| crate::release_crd::phase_from_crd(p).finished())
         })
         .map(|r| ObjectRef::from_obj(r.as_ref()))
         .collect()
