@@ -82,6 +82,19 @@ pub enum Budget {
     MaxUnavailablePercent(i32),
 }
 
+impl Budget {
+    /// Ready pods an app of `total` replicas keeps under this budget, with the disruption
+    /// controller's rounding (percentages round up).
+    pub fn floor(self, total: i32) -> i32 {
+        // Both factors are at most 2³¹, so the product fits in an i64.
+        let up = |p: i32| ((i64::from(total) * i64::from(p) + 99) / 100) as i32;
+        match self {
+            Budget::MinAvailablePercent(p) => up(p),
+            Budget::MaxUnavailablePercent(p) => total - up(p),
+        }
+    }
+}
+
 /// One version of an Application with every default applied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resolved {

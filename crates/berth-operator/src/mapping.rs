@@ -115,12 +115,7 @@ pub fn version_view(d: &Deployment) -> VersionView {
 /// Ready pods an app of `total` replicas must keep under its disruption budget, with the
 /// disruption controller's rounding (percentages round up).
 pub fn floor(total: i32, budget: Budget) -> i32 {
-    // Rounded up; both factors are at most 2³¹, so the product fits in an i64.
-    let up = |p: i32| ((i64::from(total) * i64::from(p) + 99) / 100) as i32;
-    match budget {
-        Budget::MinAvailablePercent(p) => up(p),
-        Budget::MaxUnavailablePercent(p) => total - up(p),
-    }
+    budget.floor(total)
 }
 
 /// Autoscaler bounds `(new, old)` for one app. While a release runs each version's
@@ -130,17 +125,11 @@ pub fn floor(total: i32, budget: Budget) -> i32 {
 /// During a rollback the new version keeps what it has until the old one is back.
 pub fn hpa_bounds(
     phase: Phase,
-    (old_target, new_target): (i32, i32),
+    targets: (i32, i32),
     new_replicas: i32,
     app_bounds: (i32, i32),
 ) -> ((i32, i32), (i32, i32)) {
-    let pin = |n: i32| (n.max(1), n.max(1));
-    match phase {
-        Phase::Succeeded => (app_bounds, (1, 1)),
-        Phase::RolledBack => ((1, 1), app_bounds),
-        Phase::RollingBack => (pin(new_replicas), pin(old_target)),
-        _ => (pin(new_target), pin(old_target)),
-    }
+    berth_release::autoscaler_bounds(phase, targets, new_replicas, app_bounds)
 }
 
 /// The Release's conditions: `Progressing` (something is moving or waiting to move) and

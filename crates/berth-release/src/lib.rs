@@ -252,6 +252,26 @@ pub fn targets(status: &Status, plan: &Plan) -> Vec<(i32, i32)> {
         .collect()
 }
 
+/// Each version's autoscaler bounds for this phase: `((new_min, new_max), (old_min,
+/// old_max))`. While a release runs each autoscaler is pinned to the count the engine gives
+/// its version (min = max), so it cannot undo a group; during a rollback the new version
+/// keeps what it has until the old one is back; at the end the winner gets the app's own
+/// bounds and the loser, at zero replicas, stays disabled.
+pub fn autoscaler_bounds(
+    phase: Phase,
+    (old_target, new_target): (i32, i32),
+    new_replicas: i32,
+    app_bounds: (i32, i32),
+) -> ((i32, i32), (i32, i32)) {
+    let pin = |n: i32| (n.max(1), n.max(1));
+    match phase {
+        Phase::Succeeded => (app_bounds, (1, 1)),
+        Phase::RolledBack => ((1, 1), app_bounds),
+        Phase::RollingBack => (pin(new_replicas), pin(old_target)),
+        _ => (pin(new_target), pin(old_target)),
+    }
+}
+
 /// How often to look while waiting on pods (the shell also wakes on changes).
 const POLL: Millis = 5_000;
 

@@ -25,6 +25,7 @@ pub struct ReleaseRun {
     old_deployment: Option<String>,
     namespace: String,
     bounds: (i32, i32),
+    budget: Option<berth_model::Budget>,
     last_reason: String,
     name: String,
     refused: bool,
@@ -54,6 +55,7 @@ impl ReleaseRun {
             old_deployment: None,
             namespace: String::new(),
             bounds: (1, 1),
+            budget: None,
             last_reason: String::new(),
             name: format!("release/{app}-{version}"),
             refused: false,
@@ -96,6 +98,7 @@ impl ReleaseRun {
             .resolved(Some(&self.version))
             .map_err(|e| e.to_string())?;
         self.bounds = (r.min_replicas, r.max_replicas);
+        self.budget = Some(r.budget);
         let manifests =
             berth_render::render(app, Some(&self.version)).map_err(|e| e.to_string())?;
         let mut cmds = Vec::new();
@@ -199,9 +202,8 @@ impl Controller for ReleaseRun {
                 name: self.app.clone(),
                 old: version(&old),
                 new: version(&new),
-                // One pod may be unready at a time (the budget berth renders for small
-                // apps); a stricter floor would hold a group on any transient failure.
-                floor: total - 1,
+                // The app's disruption budget, as berth renders it for each version.
+                floor: self.budget.map_or(total - 1, |b| b.floor(total)),
             }],
             approvals: self.approvals.clone(),
             metrics: Vec::new(),
@@ -235,19 +237,12 @@ impl Controller for ReleaseRun {
         }
         // Pin each version's autoscaler to its count while the release runs; give the
         // winner the app's bounds at the end.
-        let (new_bounds, old_bounds) = match status.phase {
-            Phase::Succeeded => (self.bounds, (1, 1)),
-            Phase::RolledBack => ((1, 1), self.bounds),
-            // The new version keeps what it has until the old one is back.
-            Phase::RollingBack => (
-                (new.replicas.max(1), new.replicas.max(1)),
-                (old_target.max(1), old_target.max(1)),
-            ),
-            _ => (
-                (new_target.max(1), new_target.max(1)),
-                (old_target.max(1), old_target.max(1)),
-            ),
-        };
+        let (new_bounds, old_bounds) = berth_release::autoscaler_bounds(
+            status.phase,
+            (old_target, new_target),
+            new.replicas,
+            self.bounds,
+        );
         for (d, (min, max)) in [(new_name, new_bounds), (old_name, old_bounds)] {
             out.commands.push(Command::BoundHpa {
                 namespace: self.namespace.clone(),
