@@ -95,6 +95,40 @@ pub struct ApplicationSpec {
     /// The identity the container runs as.
     #[serde(default)]
     pub security: Security,
+    /// Run the command under berth-init as PID 1: it reaps, waits for dependencies, runs
+    /// start programs, restarts with a limit, and drains connections on SIGTERM (in place of
+    /// the preStop hook).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
+}
+
+/// berth-init settings.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Init {
+    /// An image holding the static berth-init binary at `/berth-init`; an init container
+    /// copies it into the pod.
+    pub image: String,
+    /// Dependencies to wait for before anything starts: `tcp://host:port` or
+    /// `http://host:port/path`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wait_for: Vec<String>,
+    /// Longest wait for them, in seconds (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3600))]
+    pub wait_timeout_seconds: Option<i32>,
+    /// One-shot programs run in order before the command, each a command and its arguments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub start: Vec<Vec<String>>,
+    /// Restarts of a crashing command within ten minutes before berth-init gives up and
+    /// reports not-ready (default 0: no restart, the container exits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 100))]
+    pub restart_limit: Option<i32>,
+    /// Port for berth-init's `/healthz`, `/readyz` and `/metrics`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub metrics_port: Option<i32>,
 }
 
 /// Observed state of an Application.

@@ -28,6 +28,9 @@ impl Application {
     /// Every problem with this Application, errors and warnings, without positions.
     pub fn validate(&self) -> Vec<Issue> {
         let mut out = Vec::new();
+        if let Some(init) = &self.spec.init {
+            validate_init(self, init, &mut out);
+        }
         match self.metadata.name.as_deref() {
             None | Some("") => out.push(Issue::error(
                 "metadata.name",
@@ -761,5 +764,58 @@ impl ApplicationSpec {
                 ));
             }
         }
+    }
+}
+
+/// berth-init wraps the command, waits for well-formed targets, and its port must be free.
+fn validate_init(app: &Application, init: &crate::Init, out: &mut Vec<Issue>) {
+    if app.spec.command.is_empty() {
+        out.push(Issue::error(
+            "spec.init",
+            "berth-init runs the container's command, and the spec gives none (a Kubernetes `command` replaces the image's ENTRYPOINT, so berth cannot wrap one it does not know)",
+            "give `command:` (the image's ENTRYPOINT), or drop `init:`",
+        ));
+    }
+    if init.image.trim().is_empty() {
+        out.push(Issue::error(
+            "spec.init.image",
+            "no image for berth-init",
+            "name an image holding the static berth-init binary at /berth-init",
+        ));
+    }
+    for (i, w) in init.wait_for.iter().enumerate() {
+        let ok = w
+            .strip_prefix("tcp://")
+            .map(|r| {
+                r.rsplit_once(':')
+                    .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+            })
+            .unwrap_or(false)
+            || w.starts_with("http://");
+        if !ok {
+            out.push(Issue::error(
+                &format!("spec.init.waitFor[{i}]"),
+                format!("{w:?} is not a wait target"),
+                "write `tcp://host:port` or `http://host:port/path`",
+            ));
+        }
+    }
+    for (i, cmd) in init.start.iter().enumerate() {
+        if cmd.first().is_none_or(|c| c.trim().is_empty()) {
+            out.push(Issue::error(
+                &format!("spec.init.start[{i}]"),
+                "an empty start program",
+                "give the program and its arguments, e.g. `[\"/app/migrate\", \"--to\", \"latest\"]`",
+            ));
+        }
+    }
+    if let Some(port) = init.metrics_port
+        && app.spec.ports.iter().any(|p| p.port == port)
+    {
+        out.push(Issue::error(
+            "spec.init.metricsPort",
+            format!("port {port} is already one of the app's ports"),
+            "choose a port the app does not use, e.g. 9102",
+        ));
     }
 }

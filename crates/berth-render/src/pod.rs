@@ -73,30 +73,67 @@ pub(crate) fn pod_template(app: &Application, r: &Resolved) -> PodTemplateSpec {
         });
     }
 
+    let mut env: Vec<EnvVar> = s.env.iter().map(env_var).collect();
+    let mut command = s.command.clone();
+    let mut init_containers = None;
+    let mut extra_ports = Vec::new();
+    if let Some(init) = &s.init {
+        // berth-init is PID 1: it runs the command after `--`, reads its drain from the
+        // environment, and takes over the preStop hook's job.
+        command = [INIT_PATH.to_string(), "--".to_string()]
+            .into_iter()
+            .chain(s.command.iter().cloned())
+            .collect();
+        env.extend(init_env(app, init));
+        if let Some(port) = init.metrics_port {
+            extra_ports.push(ContainerPort {
+                name: Some(INIT_PORT.into()),
+                container_port: port,
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            });
+        }
+        volumes.push(Volume {
+            name: INIT_VOLUME.into(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                medium: Some("Memory".into()),
+                size_limit: Some(KQuantity("8Mi".into())),
+            }),
+            ..Default::default()
+        });
+        mounts.push(VolumeMount {
+            name: INIT_VOLUME.into(),
+            mount_path: INIT_DIR.into(),
+            read_only: Some(true),
+            ..Default::default()
+        });
+        init_containers = Some(vec![init_install(init, r.request_ratio)]);
+    }
+    let mut ports: Vec<ContainerPort> = s
+        .ports
+        .iter()
+        .map(|p| ContainerPort {
+            name: Some(p.name.clone()),
+            container_port: p.port,
+            protocol: Some(
+                match p.protocol {
+                    Protocol::TCP => "TCP",
+                    Protocol::UDP => "UDP",
+                }
+                .into(),
+            ),
+            ..Default::default()
+        })
+        .collect();
+    ports.extend(extra_ports);
     let container = Container {
         name: CONTAINER.into(),
         image: Some(r.image.clone()),
         image_pull_policy: Some("IfNotPresent".into()),
-        command: (!s.command.is_empty()).then(|| s.command.clone()),
+        command: (!command.is_empty()).then_some(command),
         args: (!s.args.is_empty()).then(|| s.args.clone()),
-        env: (!s.env.is_empty()).then(|| s.env.iter().map(env_var).collect()),
-        ports: (!s.ports.is_empty()).then(|| {
-            s.ports
-                .iter()
-                .map(|p| ContainerPort {
-                    name: Some(p.name.clone()),
-                    container_port: p.port,
-                    protocol: Some(
-                        match p.protocol {
-                            Protocol::TCP => "TCP",
-                            Protocol::UDP => "UDP",
-                        }
-                        .into(),
-                    ),
-                    ..Default::default()
-                })
-                .collect()
-        }),
+        env: (!env.is_empty()).then_some(env),
+        ports: (!ports.is_empty()).then_some(ports),
         resources: Some(resources(app, r)),
         readiness_probe: readiness(app),
         startup_probe: startup(app),
@@ -104,7 +141,11 @@ pub(crate) fn pod_template(app: &Application, r: &Resolved) -> PodTemplateSpec {
             period_seconds: Some(l.period_seconds.unwrap_or(10)),
             ..probe(app, l)
         }),
-        lifecycle: pre_stop(app),
+        lifecycle: if s.init.is_some() {
+            None
+        } else {
+            pre_stop(app)
+        },
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
             privileged: Some(false),
@@ -145,6 +186,7 @@ pub(crate) fn pod_template(app: &Application, r: &Resolved) -> PodTemplateSpec {
                 }),
                 ..Default::default()
             }),
+            init_containers,
             containers: vec![container],
             volumes: Some(volumes),
             node_selector: (!s.placement.node_selector.is_empty())
@@ -350,6 +392,125 @@ fn pre_stop(app: &Application) -> Option<Lifecycle> {
         pre_stop: Some(handler),
         ..Default::default()
     })
+}
+
+/// Where berth-init is copied to, and runs from.
+const INIT_DIR: &str = "/berth/bin";
+const INIT_PATH: &str = "/berth/bin/berth-init";
+const INIT_VOLUME: &str = "berth-init";
+const INIT_PORT: &str = "berth-init";
+
+/// berth-init's settings as its environment variables (so that PID 1 and anything else
+/// reading them agree), from the Application's shutdown and init blocks.
+fn init_env(app: &Application, init: &berth_model::Init) -> Vec<EnvVar> {
+    let sh = &app.spec.shutdown;
+    let var = |name: &str, value: String| EnvVar {
+        name: name.into(),
+        value: Some(value),
+        ..Default::default()
+    };
+    let tcp_ports: Vec<String> = app
+        .spec
+        .ports
+        .iter()
+        .filter(|p| p.protocol == Protocol::TCP)
+        .map(|p| p.port.to_string())
+        .collect();
+    // After SIGTERM: the connection wait (when asked for) and the app's own stop, the same
+    // budget the grace period was computed from.
+    let timeout = if sh.wait_for_connections {
+        sh.connection_timeout_seconds
+    } else {
+        0
+    } + sh.app_stop_seconds;
+    let mut out = vec![
+        var("BERTH_INIT_DRAIN_DELAY", format!("{}s", sh.drain_seconds)),
+        var("BERTH_INIT_DRAIN_TIMEOUT", format!("{timeout}s")),
+        var(
+            "BERTH_INIT_DRAIN_PORTS",
+            if sh.wait_for_connections && !tcp_ports.is_empty() {
+                tcp_ports.join(",")
+            } else {
+                "none".into()
+            },
+        ),
+    ];
+    if !init.wait_for.is_empty() {
+        out.push(var("BERTH_INIT_WAIT_FOR", init.wait_for.join(",")));
+        out.push(var(
+            "BERTH_INIT_WAIT_TIMEOUT",
+            format!("{}s", init.wait_timeout_seconds.unwrap_or(60)),
+        ));
+    }
+    if !init.start.is_empty() {
+        // One JSON array a line: arguments keep their spaces, nothing goes through a shell.
+        let lines: Vec<String> = init
+            .start
+            .iter()
+            .map(|c| serde_json::to_string(c).unwrap_or_default())
+            .collect();
+        out.push(var("BERTH_INIT_START", lines.join("\n")));
+    }
+    if let Some(limit) = init.restart_limit.filter(|l| *l > 0) {
+        out.push(var("BERTH_INIT_RESTART", "on-failure".into()));
+        out.push(var("BERTH_INIT_RESTART_LIMIT", limit.to_string()));
+        out.push(var("BERTH_INIT_RESTART_WINDOW", "10m".into()));
+    }
+    if let Some(port) = init.metrics_port {
+        out.push(var("BERTH_INIT_HTTP_LISTEN", port.to_string()));
+    }
+    out
+}
+
+/// The init container that copies the static berth-init binary into the pod.
+fn init_install(init: &berth_model::Init, ratio: f64) -> Container {
+    // The copy needs little; its requests follow the tier's ratio like the app's, so the
+    // pod keeps the QoS class its tier asks for.
+    let (cpu_limit, mem_limit_mi) = (50.0, 16.0);
+    let ratio = ratio.clamp(0.0, 1.0);
+    let limits = BTreeMap::from([
+        ("cpu".to_string(), KQuantity(format!("{cpu_limit}m"))),
+        ("memory".to_string(), KQuantity(format!("{mem_limit_mi}Mi"))),
+    ]);
+    let requests = BTreeMap::from([
+        (
+            "cpu".to_string(),
+            KQuantity(format!("{}m", (cpu_limit * ratio).ceil() as i64)),
+        ),
+        (
+            "memory".to_string(),
+            KQuantity(format!("{}Mi", (mem_limit_mi * ratio).ceil() as i64)),
+        ),
+    ]);
+    Container {
+        name: "berth-init-install".into(),
+        image: Some(init.image.clone()),
+        image_pull_policy: Some("IfNotPresent".into()),
+        command: Some(vec!["cp".into(), "/berth-init".into(), INIT_PATH.into()]),
+        resources: Some(ResourceRequirements {
+            requests: Some(requests),
+            limits: Some(limits),
+            ..Default::default()
+        }),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            privileged: Some(false),
+            read_only_root_filesystem: Some(true),
+            run_as_non_root: Some(true),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                add: None,
+            }),
+            ..Default::default()
+        }),
+        volume_mounts: Some(vec![VolumeMount {
+            name: INIT_VOLUME.into(),
+            mount_path: INIT_DIR.into(),
+            ..Default::default()
+        }]),
+        termination_message_policy: Some("FallbackToLogsOnError".into()),
+        ..Default::default()
+    }
 }
 
 /// Preferred node affinity (spot first, then on-demand, ...).

@@ -424,7 +424,13 @@ impl Sim {
             "Killing",
             obj,
             Some(app),
-            if hook > 0 {
+            if hook > 0 && tpl.berth_init {
+                format!(
+                    "Stopping container app: berth-init drains ({}), then SIGTERM to the app; grace period {}",
+                    crate::time::fmt_millis(hook),
+                    crate::time::fmt_millis(grace)
+                )
+            } else if hook > 0 {
                 format!(
                     "Stopping container app: preStop hook ({}), then SIGTERM; grace period {}",
                     crate::time::fmt_millis(hook),

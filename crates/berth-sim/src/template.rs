@@ -94,6 +94,38 @@ fn pre_stop(v: Option<&serde_json::Value>) -> PreStop {
     }
 }
 
+/// A container whose command runs under berth-init drains as its environment says:
+/// not-ready, the delay, SIGTERM, then a wait for connections on the drain ports. That is
+/// what berth's preStop drain does, so the kubelet model treats it the same way.
+fn under_berth_init(container: &serde_json::Value) -> Option<PreStop> {
+    let first = container.pointer("/command/0")?.as_str()?;
+    if !first.ends_with("/berth-init") && first != "berth-init" {
+        return None;
+    }
+    let env = |name: &str| {
+        container
+            .get("env")?
+            .as_array()?
+            .iter()
+            .find(|e| e.get("name").and_then(|n| n.as_str()) == Some(name))?
+            .get("value")?
+            .as_str()
+    };
+    let delay = env("BERTH_INIT_DRAIN_DELAY")
+        .and_then(|d| crate::time::parse_millis(d).ok())
+        .unwrap_or(0);
+    let timeout = env("BERTH_INIT_DRAIN_TIMEOUT")
+        .and_then(|d| crate::time::parse_millis(d).ok())
+        .unwrap_or(25_000);
+    Some(match env("BERTH_INIT_DRAIN_PORTS") {
+        Some("none") => PreStop::Sleep(delay),
+        _ => PreStop::Drain {
+            sleep: delay,
+            timeout,
+        },
+    })
+}
+
 /// The `N` of a script that begins with `sleep N` (after an optional `sh -c`).
 fn leading_sleep(script: &str) -> Option<Millis> {
     let pos = script.find("sleep ")?;
@@ -236,7 +268,9 @@ pub(crate) fn read(json: &serde_json::Value, cp: &ControlPlane) -> Result<Templa
         sched,
         image,
         grace,
-        pre_stop: pre_stop(container.pointer("/lifecycle/preStop")),
+        berth_init: under_berth_init(container).is_some(),
+        pre_stop: under_berth_init(container)
+            .unwrap_or_else(|| pre_stop(container.pointer("/lifecycle/preStop"))),
         readiness: probe(container.get("readinessProbe")),
         liveness: probe(container.get("livenessProbe")),
         startup: probe(container.get("startupProbe")),

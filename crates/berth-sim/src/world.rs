@@ -66,6 +66,8 @@ pub struct Template {
     pub condition_tolerations: Vec<(String, Option<Millis>)>,
     /// The first container's CPU limit in millicores: beyond it the process is throttled.
     pub cpu_limit: Option<i64>,
+    /// The command runs under berth-init, which drains in place of a preStop hook.
+    pub berth_init: bool,
 }
 
 /// A preStop hook, as far as its duration goes.

@@ -603,3 +603,47 @@ fn kube_proxy_falls_back_to_serving_terminating_endpoints() {
         "{fallback:?} vs {plain:?}"
     );
 }
+
+#[test]
+fn an_app_under_berth_init_drains_without_losing_a_request() {
+    // berth render wraps the command in berth-init (PID 1) and drops the preStop hook; the
+    // kubelet model reads berth-init's drain from the container's environment.
+    let app = "apiVersion: berth.dev/v1alpha1
+kind: Application
+metadata: {name: api, namespace: shop}
+spec:
+  image: registry.example.com/shop/api:1.0.0
+  tier: standard
+  productLine: shop
+  owner: team-api
+  command: [/app/api]
+  ports: [{name: http, port: 8080}]
+  resources: {cpu: 500m, memory: 512Mi}
+  scaling: {minReplicas: 8, maxReplicas: 8}
+  shutdown: {drainSeconds: 5, waitForConnections: true, connectionTimeoutSeconds: 20, appStopSeconds: 5}
+  init: {image: registry.example.com/berth/berth-init:0.1.0}
+";
+    let sc = "apiVersion: berth.dev/v1alpha1
+kind: Scenario
+metadata: {name: init}
+spec:
+  duration: 4m
+  cluster: {switches: 2, hostsPerSwitch: 4}
+  workloads: [api.yaml]
+  apps:
+    api: {startTime: 2s, requestTime: 200ms, stopTime: 100ms, requestsPerSecond: 800}
+  timeline:
+    - {at: 1m, deletePods: {app: api, count: 3}}
+    - {at: 2m, rolloutRestart: api}
+";
+    let r = run_inline(sc, &[("api.yaml", app)]);
+    let api = r.app("api").expect("api");
+    assert!(api.requests > 100_000);
+    assert_eq!(api.failed, 0, "{api:?}");
+    assert!(
+        r.events
+            .iter()
+            .any(|e| e.reason == "Killing" && e.message.contains("berth-init drains (5s")),
+        "berth-init's delay is the drain the kubelet model runs"
+    );
+}
