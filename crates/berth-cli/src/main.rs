@@ -6,6 +6,7 @@ mod demo;
 mod doctor;
 mod explain;
 mod inputs;
+mod install;
 mod place;
 mod render;
 mod sim;
@@ -36,6 +37,8 @@ enum Command {
     Place(place::PlaceArgs),
     /// Print berth's CustomResourceDefinitions.
     Crd(crd::CrdArgs),
+    /// Print what a cluster needs to run berth's operator: CRDs, RBAC, the operator.
+    Install(install::InstallArgs),
     /// Show what berth is for: built-in scenarios on the simulator, in a minute of reading.
     Demo(demo::DemoArgs),
     /// Run a scenario on the cluster simulator: a timeline, request counts, assertions.
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => explain::explain(&a),
         Command::Place(a) => place::place(&a),
         Command::Crd(a) => crd::crd(&a),
+        Command::Install(a) => install::install(&a),
         Command::Sim(a) => sim::sim(&a),
         Command::Demo(a) => demo::demo(&a),
     };

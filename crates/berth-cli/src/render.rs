@@ -31,9 +31,12 @@ pub struct ValidateArgs {
     files: Vec<PathBuf>,
 }
 
+/// Output format of printed manifests.
 #[derive(Clone, Copy, ValueEnum)]
-enum Format {
+pub enum Format {
+    /// A multi-document YAML stream.
     Yaml,
+    /// A JSON `List`.
     Json,
 }
 

@@ -93,6 +93,41 @@ fn generated_crds_pass_schema_validation() {
 }
 
 #[test]
+fn install_output_passes_the_doctor_and_strict_schema_validation() {
+    let out = berth(&["install", "--namespace", "platform"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let yaml = text(&out.stdout);
+    for kind in [
+        "name: applications.berth.dev",
+        "name: releases.berth.dev",
+        "kind: ClusterRole",
+        "kind: RoleBinding",
+        "kind: Deployment",
+    ] {
+        assert!(yaml.contains(kind), "{kind} missing");
+    }
+    // Least privilege: no wildcard anywhere, and no access to Secrets.
+    assert!(!yaml.contains("'*'") && !yaml.contains("\"*\""), "{yaml}");
+    assert!(!yaml.contains("secrets"));
+    let file = scratch("install.yaml", &yaml);
+    let doctor = berth(&["doctor", file.to_str().expect("utf-8 path")], None);
+    assert!(
+        doctor.status.success() && text(&doctor.stdout).contains("No findings"),
+        "{}",
+        text(&doctor.stdout)
+    );
+    for k8s in ["1.33.0", "1.37.0"] {
+        let v = kubernetes_validate(&file, k8s);
+        assert!(
+            v.status.success(),
+            "{k8s}: {}{}",
+            text(&v.stdout),
+            text(&v.stderr)
+        );
+    }
+}
+
+#[test]
 fn a_typo_in_a_spec_names_file_line_column_and_the_fix() {
     let spec = std::fs::read_to_string(root().join(EXAMPLES[1]))
         .expect("example")
