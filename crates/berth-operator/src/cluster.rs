@@ -211,20 +211,27 @@ impl Cluster {
             "metadata": {"name": name},
             "spec": {"minReplicas": min, "maxReplicas": max},
         });
-        Api::<HorizontalPodAutoscaler>::namespaced(self.client.clone(), ns)
+        let applied = Api::<HorizontalPodAutoscaler>::namespaced(self.client.clone(), ns)
             .patch(
                 name,
                 &PatchParams::apply(SCALE_FIELD_MANAGER).force(),
                 &Patch::Apply(&patch),
             )
-            .await
-            .map(drop)
-            .map_err(|source| Error::BoundHpa {
-                name: name.to_string(),
-                min,
-                max,
-                source,
-            })
+            .await;
+        match applied {
+            Ok(_) => Ok(()),
+            // No autoscaler for this version (deleted, or never rendered): the apply would
+            // create one without a target, which the API server refuses as invalid. There is
+            // nothing to bound, and the release must not stall on it.
+            Err(kube::Error::Api(ae)) if ae.code == 422 || ae.code == 404 => Ok(()),
+            Err(e) => Err(e),
+        }
+        .map_err(|source| Error::BoundHpa {
+            name: name.to_string(),
+            min,
+            max,
+            source,
+        })
     }
 
     pub(crate) async fn write_status(

@@ -89,6 +89,20 @@ fn answer(store: &mut Store, seen: &Seen) -> (StatusCode, Value) {
                 Some(k) => (k.to_string(), true),
                 None => (seen.path.clone(), false),
             };
+            // Like the API server: an apply that would create an autoscaler without its
+            // target is invalid.
+            if !status
+                && key.contains("/horizontalpodautoscalers/")
+                && !store.objects.contains_key(&key)
+                && seen.body["spec"]["scaleTargetRef"].is_null()
+            {
+                return (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                           "reason": "Invalid", "code": 422,
+                           "message": "spec.scaleTargetRef.kind: Required value"}),
+                );
+            }
             let obj = store.objects.entry(key).or_insert_with(|| json!({}));
             if status {
                 obj["status"] = seen.body["status"].clone();
