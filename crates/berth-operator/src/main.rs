@@ -79,7 +79,7 @@ async fn terminated() {
 
 /// Campaigns until this replica leads, then keeps renewing; flips `lost` when a renewal
 /// has not succeeded for a whole lease duration (someone else may lead by then).
-async fn lead(elector: Elector, lost: watch::Sender<bool>) {
+async fn lead(elector: Arc<Elector>, lost: watch::Sender<bool>) {
     let mut last_ok = tokio::time::Instant::now();
     loop {
         tokio::time::sleep(LEASE_RETRY).await;
@@ -118,6 +118,7 @@ async fn main() -> anyhow::Result<()> {
     let ctx = Arc::new(Context::new(client.clone(), Some(identity.clone())));
 
     let (lost_tx, mut lost_rx) = watch::channel(false);
+    let mut leading: Option<Arc<Elector>> = None;
     if options.leader_election {
         let elector = Elector::new(
             client.clone(),
@@ -143,6 +144,8 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         tracing::info!("leading");
+        let elector = Arc::new(elector);
+        leading = Some(elector.clone());
         tokio::spawn(lead(elector, lost_tx));
     }
 
@@ -189,6 +192,12 @@ async fn main() -> anyhow::Result<()> {
     if *lost_check.borrow() {
         // A non-zero exit restarts the pod, which then campaigns again like any follower.
         bail!("lost the leader Lease; stopped reconciling");
+    }
+    // A clean stop hands the Lease over now rather than after it expires.
+    if let Some(elector) = leading
+        && let Err(e) = elector.step_down().await
+    {
+        tracing::warn!(error = %e, "cannot release the Lease; it expires on its own");
     }
     Ok(())
 }
