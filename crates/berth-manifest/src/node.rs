@@ -233,6 +233,22 @@ impl Node {
         }
     }
 
+    /// Converts to JSON without the `key: null` entries of maps (an empty `probes:`), which
+    /// the API server drops for optional fields: they read as absent, as in a typed decode.
+    pub fn to_json_present(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json_present).collect()),
+            Value::Map(m) => J::Object(
+                m.iter()
+                    .filter(|e| !e.value.is_null())
+                    .map(|e| (e.key.clone(), e.value.to_json_present()))
+                    .collect(),
+            ),
+            _ => self.to_json(),
+        }
+    }
+
     /// Builds a tree from JSON, every position set to `pos` (for objects made in memory).
     pub fn from_json(json: &serde_json::Value, pos: Pos) -> Self {
         use serde_json::Value as J;

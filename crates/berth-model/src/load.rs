@@ -149,7 +149,7 @@ pub fn load_application_document(
     if !here.is_empty() {
         return (None, here);
     }
-    let app: Application = match serde_json::from_value(without_nulls(root.to_json())) {
+    let app: Application = match serde_json::from_value(root.to_json_present()) {
         Ok(a) => a,
         Err(e) => {
             // The schema check above accepts only what the types decode; reaching this
@@ -172,23 +172,6 @@ pub fn load_application_document(
         push(&mut here, i.severity, i.path, pos, i.message, i.fix);
     }
     (if failed { None } else { Some(app) }, here)
-}
-
-/// Drops `field: null` entries (an empty `probes:`), as the API server does for optional
-/// fields, so that they read as absent.
-fn without_nulls(v: serde_json::Value) -> serde_json::Value {
-    match v {
-        serde_json::Value::Object(m) => serde_json::Value::Object(
-            m.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
-        serde_json::Value::Array(a) => {
-            serde_json::Value::Array(a.into_iter().map(without_nulls).collect())
-        }
-        other => other,
-    }
 }
 
 #[cfg(test)]

@@ -818,22 +818,6 @@ fn one_line_descriptions(v: &mut serde_json::Value) {
     }
 }
 
-/// Drops `field: null` entries (an empty `timeline:` or `labels:`), which read as absent.
-fn without_nulls(v: serde_json::Value) -> serde_json::Value {
-    match v {
-        serde_json::Value::Object(m) => serde_json::Value::Object(
-            m.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
-        serde_json::Value::Array(a) => {
-            serde_json::Value::Array(a.into_iter().map(without_nulls).collect())
-        }
-        other => other,
-    }
-}
-
 /// A field path below `prefix` for a map key (quoted when it holds a dot).
 fn key_path(prefix: &str, key: &str) -> String {
     FieldPath::parse(prefix).key(key).to_string()
@@ -925,7 +909,7 @@ pub fn load_scenario(
     if !diags.is_empty() {
         return Err(diags);
     }
-    let parsed: ScenarioFile = match serde_json::from_value(without_nulls(root.to_json())) {
+    let parsed: ScenarioFile = match serde_json::from_value(root.to_json_present()) {
         Ok(p) => p,
         Err(e) => {
             return Err(vec![diag(
