@@ -8,6 +8,7 @@ mod explain;
 mod inputs;
 mod install;
 mod place;
+mod release;
 mod render;
 mod sim;
 
@@ -39,6 +40,8 @@ enum Command {
     Crd(crd::CrdArgs),
     /// Print what a cluster needs to run berth's operator: CRDs, RBAC, the operator.
     Install(install::InstallArgs),
+    /// Write a Release (`start`), or show where Releases are (`status`).
+    Release(release::ReleaseArgs),
     /// Show what berth is for: built-in scenarios on the simulator, in a minute of reading.
     Demo(demo::DemoArgs),
     /// Run a scenario on the cluster simulator: a timeline, request counts, assertions.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Place(a) => place::place(&a),
         Command::Crd(a) => crd::crd(&a),
         Command::Install(a) => install::install(&a),
+        Command::Release(a) => release::release(&a),
         Command::Sim(a) => sim::sim(&a),
         Command::Demo(a) => demo::demo(&a),
     };
