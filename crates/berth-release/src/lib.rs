@@ -278,6 +278,30 @@ const POLL: Millis = 5_000;
 /// One decision.
 pub fn decide(view: &View, plan: &Plan, status: &Status, now: Millis) -> Decision {
     let mut st = status.clone();
+    // A status read back from an object someone edited, or a plan changed under a running
+    // release, must stop the release with a reason, never panic or move replicas blindly.
+    let n = plan.groups.max(1);
+    let consistent = st.group >= 1
+        && st.group <= n
+        && st.groups.len() == n as usize
+        && st.totals.len() == view.apps.len();
+    if !consistent && !st.phase.finished() && st.phase != Phase::Stalled {
+        st.phase = Phase::Stalled;
+        let why = format!(
+            "the release's status does not fit its plan (group {} of {} groups recorded, plan has {n}; {} totals for {} apps); it stops here",
+            st.group,
+            st.groups.len(),
+            st.totals.len(),
+            view.apps.len()
+        );
+        note(&mut st, now, &why);
+        return Decision {
+            commands: Vec::new(),
+            status: st,
+            reason: why,
+            requeue_after: None,
+        };
+    }
     let reason;
     // Requests first: rollback wins over everything, pause freezes.
     match view.request {

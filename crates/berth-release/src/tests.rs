@@ -341,6 +341,24 @@ fn apps_released_together_move_in_lockstep() {
 }
 
 #[test]
+fn a_status_that_does_not_fit_its_plan_stops_the_release_without_moving_anything() {
+    let w = World::new(&[8]);
+    let p = plan(4, None);
+    let mut st = Status::start(&w.view(Request::None, &[]), &p, 0);
+    st.group = 7; // edited by hand, or a plan shrunk under a running release
+    let d = decide(&w.view(Request::None, &[]), &p, &st, 1_000);
+    assert_eq!(d.status.phase, Phase::Stalled);
+    assert!(d.commands.is_empty());
+    assert!(d.reason.contains("does not fit its plan"), "{}", d.reason);
+    let mut st = Status::start(&w.view(Request::None, &[]), &p, 0);
+    st.groups.truncate(2);
+    assert_eq!(
+        decide(&w.view(Request::None, &[]), &p, &st, 0).status.phase,
+        Phase::Stalled
+    );
+}
+
+#[test]
 fn a_second_release_of_the_same_app_is_refused() {
     let running = vec![("web-2-0".to_string(), vec!["web".to_string()])];
     let err = admit(&["api", "web"], &running).expect_err("refused");
