@@ -28,18 +28,12 @@
 use berth_scheduler::{LabelSelector, OwnerSelector, schedule_quick};
 
 use crate::engine::{Change, Drain, Ev, Sim};
-use crate::time::Millis;
+use crate::time::{LEASE_RENEW, METRICS_RESOLUTION, Millis};
 use crate::world::{
     Container, DepId, Health, Meta, NodeId, Phase, Pod, PodId, Rs, RsId, Runtime, Serve,
 };
 
 const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
-/// How long a Lease is renewed for (upstream: a quarter of the 40 s lease duration).
-use crate::ingest::LEASE_RENEW;
-
-/// metrics-server's default `--metric-resolution`.
-pub(crate) const METRICS_RESOLUTION: Millis = 15_000;
-
 impl Sim {
     pub(crate) fn pod_ref(&self, p: PodId) -> String {
         format!("pod/{}", self.pods[p].meta.name)

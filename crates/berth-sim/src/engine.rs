@@ -339,7 +339,7 @@ impl Sim {
             Ev::Request(s, chain) => self.request(s, chain),
             Ev::MetricsScrape => {
                 self.scrape_metrics();
-                self.after(crate::controllers::METRICS_RESOLUTION, Ev::MetricsScrape);
+                self.after(crate::time::METRICS_RESOLUTION, Ev::MetricsScrape);
             }
             Ev::End => {
                 for s in 0..self.svcs.len() {
@@ -588,36 +588,7 @@ impl Sim {
                 self.at(self.now + d, Ev::Reconcile);
             }
             Action::Release(app, version, groups, gate, deadline) => {
-                let Some(id) = self.app_id(app) else { return };
-                let spec = self
-                    .applications
-                    .iter()
-                    .find(|(_, a)| a.metadata.name.as_deref() == Some(app.as_str()))
-                    .map(|(_, a)| a.spec.release.clone());
-                let Some(spec) = spec else {
-                    self.event(
-                        true,
-                        "ReleaseRefused",
-                        format!("app/{app}"),
-                        Some(id),
-                        format!("{app} is not a berth Application: only Applications are released"),
-                    );
-                    return;
-                };
-                let groups = groups.unwrap_or(spec.groups.max(1) as u32);
-                let gate = gate.clone().or_else(|| {
-                    if spec.gate.manual == Some(true) {
-                        Some(berth_release::Gate::Manual)
-                    } else {
-                        spec.gate
-                            .interval
-                            .as_deref()
-                            .and_then(|i| crate::time::parse_millis(i).ok())
-                            .map(berth_release::Gate::Interval)
-                    }
-                });
-                let run = crate::release::ReleaseRun::new(app, version, groups, gate, *deadline);
-                self.add_controller(Box::new(run), self.now);
+                self.start_release(app, version, *groups, gate.clone(), *deadline);
             }
             Action::ReleaseRequest(what, app) => {
                 if !self.plugin_request(what, app) {

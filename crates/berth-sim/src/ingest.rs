@@ -10,12 +10,10 @@ use berth_scheduler::{Cluster, LabelSelector, NodeInfo, OwnerSelector, Resources
 use crate::SimError;
 use crate::engine::Sim;
 use crate::scenario::{ClusterSource, app_of};
-use crate::time::Millis;
+use crate::time::LEASE_RENEW;
 use crate::world::{App, AppStats, Dep, Health, IntOrPercent, Meta, NodeObj, Pdb, Svc};
 
 const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
-/// How often a kubelet renews its node Lease (upstream: a quarter of the 40 s lease).
-pub(crate) const LEASE_RENEW: Millis = 10_000;
 
 fn zone_name(i: u32) -> String {
     let mut s = String::from("zone-");

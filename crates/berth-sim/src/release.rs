@@ -267,3 +267,49 @@ impl Controller for ReleaseRun {
         out
     }
 }
+
+impl crate::engine::Sim {
+    /// The `release` timeline action: a release of a berth Application, its groups and gate
+    /// taken from the Application unless the action names them.
+    pub(crate) fn start_release(
+        &mut self,
+        app: &str,
+        version: &str,
+        groups: Option<u32>,
+        gate: Option<Gate>,
+        deadline: Millis,
+    ) {
+        let Some(id) = self.apps.iter().position(|a| a.name == app) else {
+            return;
+        };
+        let spec = self
+            .applications
+            .iter()
+            .find(|(_, a)| a.metadata.name.as_deref() == Some(app))
+            .map(|(_, a)| a.spec.release.clone());
+        let Some(spec) = spec else {
+            self.event(
+                true,
+                "ReleaseRefused",
+                format!("app/{app}"),
+                Some(id),
+                format!("{app} is not a berth Application: only Applications are released"),
+            );
+            return;
+        };
+        let groups = groups.unwrap_or(spec.groups.max(1) as u32);
+        let gate = gate.or_else(|| {
+            if spec.gate.manual == Some(true) {
+                Some(Gate::Manual)
+            } else {
+                spec.gate
+                    .interval
+                    .as_deref()
+                    .and_then(|i| crate::time::parse_millis(i).ok())
+                    .map(Gate::Interval)
+            }
+        });
+        let run = ReleaseRun::new(app, version, groups, gate, deadline);
+        self.add_controller(Box::new(run), self.now);
+    }
+}

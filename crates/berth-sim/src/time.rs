@@ -6,6 +6,12 @@ use crate::rng::Rng;
 /// Virtual time or a duration, in milliseconds.
 pub type Millis = u64;
 
+/// How often a kubelet renews its node Lease (upstream: a quarter of the 40 s lease).
+pub(crate) const LEASE_RENEW: Millis = 10_000;
+
+/// metrics-server's default `--metric-resolution`.
+pub(crate) const METRICS_RESOLUTION: Millis = 15_000;
+
 /// Parses `500ms`, `30s`, `1.5s`, `2m30s`, `1h`. At least one number+unit pair.
 pub fn parse_millis(text: &str) -> Result<Millis, String> {
     let bad = || {
