@@ -13,6 +13,7 @@ pub mod cluster;
 pub mod leader;
 pub mod mapping;
 pub mod metrics;
+pub mod prometheus;
 pub mod reconcile;
 pub mod release_crd;
 

@@ -59,12 +59,13 @@ fn release_gate(g: &ReleaseGate) -> Result<Option<Gate>, String> {
         (None, false, None) => Ok(None),
         (Some(i), false, None) => interval(i, "spec.gate.interval").map(Some),
         (None, true, None) => Ok(Some(Gate::Manual)),
-        // Refused rather than accepted and left waiting forever: this operator does not
-        // query Prometheus yet.
-        (None, false, Some(_)) => Err(
-            "spec.gate.metric: metric gates are not evaluated by this operator yet; use interval or manual"
-                .into(),
-        ),
+        // The shell queries Prometheus at each gate and hands the engine the verdict.
+        (None, false, Some(m)) => {
+            if m.query.trim().is_empty() {
+                return Err("spec.gate.metric.query: a metric gate needs a PromQL query".into());
+            }
+            Ok(Some(Gate::Metric(m.query.clone())))
+        }
         _ => Err("spec.gate: set exactly one of interval, manual or metric".into()),
     }
 }

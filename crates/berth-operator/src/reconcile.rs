@@ -58,6 +58,8 @@ pub struct Context {
     pub clock: Clock,
     /// Reconcile counts and durations.
     pub metrics: Arc<Metrics>,
+    /// Prometheus for metric gates that name none (`$BERTH_PROMETHEUS_URL`).
+    pub prometheus: String,
 }
 
 impl Context {
@@ -72,6 +74,8 @@ impl Context {
             cluster: Cluster::new(client),
             clock: wall_clock(),
             metrics: Arc::default(),
+            prometheus: std::env::var("BERTH_PROMETHEUS_URL")
+                .unwrap_or_else(|_| "http://prometheus-operated.monitoring:9090".into()),
         }
     }
 }
@@ -245,7 +249,7 @@ async fn pass(
             })
             .collect(),
         approvals: spec.approvals.clone(),
-        metrics: Vec::new(),
+        metrics: metric_verdict(spec, started.as_ref(), &ctx.prometheus).await,
         request: request_for(spec, started.as_ref()),
     };
     let before = started.unwrap_or_else(|| Status::start(&view, &plan, now));
@@ -436,3 +440,26 @@ async fn publish(
 
 #[cfg(test)]
 mod tests;
+
+/// The verdict of the metric gate the release waits at, if it waits at one: queried now,
+/// as the engine's view of it. No verdict (Prometheus unreachable, no sample yet) leaves
+/// the gate closed; the reason goes to the log and the engine says what it waits for.
+async fn metric_verdict(
+    spec: &berth_model::release::ReleaseSpec,
+    started: Option<&Status>,
+    default_prometheus: &str,
+) -> Vec<(u32, bool)> {
+    let Some(st) = started.filter(|s| s.phase == berth_release::Phase::WaitingForGate) else {
+        return Vec::new();
+    };
+    let Some(gate) = spec.gate.as_ref().and_then(|g| g.metric.as_ref()) else {
+        return Vec::new();
+    };
+    match crate::prometheus::evaluate(gate, default_prometheus).await {
+        Ok(pass) => vec![(st.group, pass)],
+        Err(e) => {
+            tracing::warn!(error = %e, "metric gate has no verdict yet");
+            Vec::new()
+        }
+    }
+}

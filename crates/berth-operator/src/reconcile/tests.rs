@@ -21,6 +21,10 @@ const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/shop/events";
 const T0: Millis = 1_795_528_800_000;
 
 fn context(store: &Shared, now: Millis) -> Arc<Context> {
+    context_with(store, now, "http://127.0.0.1:1")
+}
+
+fn context_with(store: &Shared, now: Millis, prometheus: &str) -> Arc<Context> {
     let client = fake_client(store.clone(), NS);
     Arc::new(Context {
         recorder: Recorder::new(
@@ -33,7 +37,61 @@ fn context(store: &Shared, now: Millis) -> Arc<Context> {
         cluster: Cluster::new(client),
         clock: Arc::new(move || now),
         metrics: Arc::default(),
+        prometheus: prometheus.to_string(),
     })
+}
+
+/// A Prometheus stand-in on loopback answering every query with one sample (the real one
+/// is exercised in tests/prometheus.rs).
+fn prometheus_answering(value: &str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let body = format!(
+        r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[1795528800,"{value}"]}}]}}}}"#
+    );
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+async fn run_with(store: &Shared, now: Millis, prometheus: &str) {
+    reconcile(stored_release(store), context_with(store, now, prometheus))
+        .await
+        .expect("reconcile succeeds");
+}
+
+#[tokio::test]
+async fn a_metric_gate_opens_on_a_passing_sample_and_stops_the_release_on_a_failing_one() {
+    for (sample, group, phase) in [("0.01", 2, "Progressing"), ("0.3", 1, "Stalled")] {
+        let gate = json!({"metric": {"query": "sum(rate(errors[5m]))", "threshold": 0.05}});
+        let store = world(release(spec(gate), None), &[deployment("1.0.0", 8, 8)]);
+        let unreachable = "http://127.0.0.1:1";
+        // Through group 1 to its gate; Prometheus unreachable meanwhile keeps it closed.
+        for t in [0, 30_000, 60_000, 61_000, 62_000] {
+            run_with(&store, T0 + t, unreachable).await;
+            settle(&store);
+        }
+        let waiting = stored_release(&store);
+        let st = waiting.status.as_ref().expect("status");
+        assert_eq!(st.phase.map(|p| p.as_str()), Some("WaitingForGate"));
+        let prometheus = prometheus_answering(sample);
+        run_with(&store, T0 + 63_000, &prometheus).await;
+        let r = stored_release(&store);
+        let st = r.status.as_ref().expect("status");
+        assert_eq!(st.group, group, "sample {sample}");
+        assert_eq!(st.phase.map(|p| p.as_str()), Some(phase), "sample {sample}");
+    }
 }
 
 fn application() -> Application {
@@ -538,8 +596,8 @@ fn plan_refuses_gates_it_cannot_honour() {
             "set exactly one",
         ),
         (
-            json!({"metric": {"query": "up", "threshold": 1.0}}),
-            "not evaluated",
+            json!({"metric": {"query": " ", "threshold": 1.0}}),
+            "needs a PromQL query",
         ),
         (
             json!({"interval": "ten"}),
