@@ -40,7 +40,7 @@ enum Command {
     Crd(crd::CrdArgs),
     /// Print what a cluster needs to run berth's operator: CRDs, RBAC, the operator.
     Install(install::InstallArgs),
-    /// Write a Release (`start`), or show where Releases are (`status`).
+    /// Start, follow and steer releases: start, status, approve, pause, resume, rollback, history.
     Release(release::ReleaseArgs),
     /// Show what berth is for: built-in scenarios on the simulator, in a minute of reading.
     Demo(demo::DemoArgs),

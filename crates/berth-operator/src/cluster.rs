@@ -38,6 +38,9 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    /// Listing the namespace's Releases (to refuse a conflicting one) failed.
+    #[error("listing Releases: {0}")]
+    ListReleases(#[source] kube::Error),
     /// Listing an app's Deployments failed.
     #[error("listing the Deployments of {app}: {source}")]
     ListDeployments {
@@ -125,6 +128,14 @@ impl Cluster {
                 name: name.to_string(),
                 source,
             })
+    }
+
+    pub(crate) async fn releases(&self, ns: &str) -> Result<Vec<Release>, Error> {
+        Api::<Release>::namespaced(self.client.clone(), ns)
+            .list(&ListParams::default())
+            .await
+            .map(|l| l.items)
+            .map_err(Error::ListReleases)
     }
 
     pub(crate) async fn deployments(&self, ns: &str, app: &str) -> Result<Vec<Deployment>, Error> {

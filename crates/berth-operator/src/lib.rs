@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod prometheus;
 pub mod reconcile;
 pub mod release_crd;
+pub mod verbs;
 
 #[cfg(test)]
 mod test_api;

@@ -135,26 +135,27 @@ pub fn hpa_bounds(
 
 /// The Release's conditions: `Progressing` (something is moving or waiting to move) and
 /// `Complete` (nothing more will happen). A condition keeps its `lastTransitionTime` while
-/// its status does not change.
+/// its status does not change. A refused Release (`refused` carries the reason, e.g.
+/// `Refused` or `Conflict`) is neither.
 pub fn conditions(
     previous: &[Condition],
     phase: Option<Phase>,
-    refused: bool,
+    refused: Option<&str>,
     message: &str,
     generation: Option<i64>,
     now: Millis,
 ) -> Vec<Condition> {
     let reason = match (phase, refused) {
-        (_, true) => "Refused".to_string(),
-        (Some(p), false) => format!("{p:?}"),
-        (None, false) => "Pending".to_string(),
+        (_, Some(why)) => why.to_string(),
+        (Some(p), None) => format!("{p:?}"),
+        (None, None) => "Pending".to_string(),
     };
-    let progressing = !refused
+    let progressing = refused.is_none()
         && matches!(
             phase,
             Some(Phase::Progressing | Phase::WaitingForGate | Phase::RollingBack) | None
         );
-    let complete = !refused && phase.is_some_and(Phase::finished);
+    let complete = refused.is_none() && phase.is_some_and(Phase::finished);
     [("Progressing", progressing), ("Complete", complete)]
         .into_iter()
         .map(|(type_, on)| {

@@ -28,6 +28,7 @@ use crate::metrics::Metrics;
 use crate::release_crd::{
     AppDeployments, Release, ReleaseStatus, StatusError, from_crd_status, to_crd_status,
 };
+use crate::verbs::{self, CONFLICT_REASON};
 
 /// How long to wait before looking again at a Release that was refused (its Application
 /// may appear, or be fixed).
@@ -92,12 +93,28 @@ struct AppState {
 }
 
 /// An expected "no": the Release cannot go on as written (a missing Application, a bad
-/// spec). Reported in the status and an Event, not retried as an error.
-struct Refusal(String);
+/// spec, another release of the same app). Reported in the status and an Event, not
+/// retried as an error.
+struct Refusal {
+    /// The conditions' reason: `Refused`, or [`CONFLICT_REASON`] for a refusal that is
+    /// final.
+    reason: &'static str,
+    message: String,
+}
+
+impl Refusal {
+    /// A refusal worth another look later (the Application may appear or be fixed).
+    fn new(message: String) -> Refusal {
+        Refusal {
+            reason: "Refused",
+            message,
+        }
+    }
+}
 
 impl From<StatusError> for Refusal {
     fn from(e: StatusError) -> Self {
-        Refusal(format!("the status cannot be read back: {e}"))
+        Refusal::new(format!("the status cannot be read back: {e}"))
     }
 }
 
@@ -149,12 +166,15 @@ async fn reconcile_once(release: &Arc<Release>, ctx: &Context) -> Result<Action,
     let now = (ctx.clock)();
     match pass(release, &ns, &prior, now, ctx).await? {
         Ok(action) => Ok(action),
-        Err(Refusal(why)) => {
+        Err(Refusal {
+            reason,
+            message: why,
+        }) => {
             let mut status = prior.clone();
             status.conditions = conditions(
                 &prior.conditions,
                 from_crd_status(&prior).ok().flatten().map(|s| s.phase),
-                true,
+                Some(reason),
                 &why,
                 release.meta().generation,
                 now,
@@ -162,9 +182,15 @@ async fn reconcile_once(release: &Arc<Release>, ctx: &Context) -> Result<Action,
             status.observed_generation = release.meta().generation;
             if status != prior {
                 ctx.cluster.write_status(&ns, &name, &status).await?;
-                publish(ctx, release, EventType::Warning, "Refused", "Refuse", &why).await;
+                publish(ctx, release, EventType::Warning, reason, "Refuse", &why).await;
             }
-            Ok(Action::requeue(REFUSED_RETRY))
+            if reason == CONFLICT_REASON {
+                // Final: starting later, when the other release ends, would surprise whoever
+                // rolled that one back.
+                Ok(Action::await_change())
+            } else {
+                Ok(Action::requeue(REFUSED_RETRY))
+            }
         }
     }
 }
@@ -190,7 +216,15 @@ async fn pass(
         return Ok(Ok(Action::await_change()));
     }
     if spec.apps.is_empty() {
-        return Ok(Err(Refusal("spec.apps names no Application".into())));
+        return Ok(Err(Refusal::new("spec.apps names no Application".into())));
+    }
+    if started.is_none()
+        && let Some(why) = conflict(release, prior, ns, ctx).await?
+    {
+        return Ok(Err(Refusal {
+            reason: CONFLICT_REASON,
+            message: why,
+        }));
     }
     // The status records each app's Deployments from the start; a Release whose apps no
     // longer match them would have its totals applied to the wrong apps.
@@ -201,7 +235,7 @@ async fn pass(
             .map(|d| &d.app)
             .eq(spec.apps.iter())
     {
-        return Ok(Err(Refusal(
+        return Ok(Err(Refusal::new(
             "spec.apps changed after the release started; roll back and start a new Release".into(),
         )));
     }
@@ -210,14 +244,14 @@ async fn pass(
     let mut plan = None;
     for app_name in &spec.apps {
         let Some(app) = ctx.cluster.application(ns, app_name).await? else {
-            return Ok(Err(Refusal(format!(
+            return Ok(Err(Refusal::new(format!(
                 "Application {app_name} not found in namespace {ns}"
             ))));
         };
         if plan.is_none() {
             match plan_for(spec, &app) {
                 Ok(p) => plan = Some(p),
-                Err(e) => return Ok(Err(Refusal(e))),
+                Err(e) => return Ok(Err(Refusal::new(e))),
             }
         }
         match app_state(ctx, ns, &app, &spec.version, prior).await? {
@@ -227,7 +261,7 @@ async fn pass(
     }
     let Some(plan) = plan else {
         // Unreachable: `spec.apps` is not empty, so the loop ran and set the plan.
-        return Ok(Err(Refusal("spec.apps names no Application".into())));
+        return Ok(Err(Refusal::new("spec.apps names no Application".into())));
     };
 
     let view = View {
@@ -272,7 +306,7 @@ async fn pass(
     crd.conditions = conditions(
         &prior.conditions,
         Some(status.phase),
-        false,
+        None,
         &reason,
         release.meta().generation,
         now,
@@ -326,6 +360,38 @@ async fn pass(
     }))
 }
 
+/// Why a Release that has not started must never start: another release of one of its
+/// apps holds it (started, or created earlier). A Release refused so once stays refused.
+async fn conflict(
+    release: &Release,
+    prior: &ReleaseStatus,
+    ns: &str,
+    ctx: &Context,
+) -> Result<Option<String>, Error> {
+    if let Some(c) = prior
+        .conditions
+        .iter()
+        .find(|c| c.reason == CONFLICT_REASON)
+    {
+        return Ok(Some(c.message.clone()));
+    }
+    let all = ctx.cluster.releases(ns).await?;
+    let me = release.name_any();
+    let key = release
+        .metadata
+        .creation_timestamp
+        .as_ref()
+        .map(|t| (t.0, me.clone()));
+    let apps: Vec<&str> = release.spec.apps.iter().map(String::as_str).collect();
+    Ok(
+        berth_release::admit(&apps, &verbs::running(&all, Some(&me), key.as_ref()))
+            .err()
+            .map(|why| {
+                format!("{why}; this Release will not start: delete it and start a new one then")
+            }),
+    )
+}
+
 /// Finds (or creates) one app's old and new Deployments.
 async fn app_state(
     ctx: &Context,
@@ -335,7 +401,7 @@ async fn app_state(
     prior: &ReleaseStatus,
 ) -> Result<Result<AppState, Refusal>, Error> {
     let app_name = app.name_any();
-    let refuse = |why: String| Ok(Err(Refusal(format!("{app_name}: {why}"))));
+    let refuse = |why: String| Ok(Err(Refusal::new(format!("{app_name}: {why}"))));
     let resolved = match app.resolved(Some(version)) {
         Ok(r) => r,
         Err(e) => return refuse(e.to_string()),

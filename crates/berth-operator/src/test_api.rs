@@ -45,7 +45,7 @@ fn merge(into: &mut Value, from: &Value) {
 
 fn labels_match(obj: &Value, selector: &str) -> bool {
     let selector = selector.replace("%2F", "/").replace("%3D", "=");
-    selector.split(',').all(|kv| {
+    selector.split(',').filter(|kv| !kv.is_empty()).all(|kv| {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
         obj["metadata"]["labels"][k] == v
     })
@@ -68,8 +68,16 @@ fn answer(store: &mut Store, seen: &Seen) -> (StatusCode, Value) {
                 .query
                 .split('&')
                 .find_map(|q| q.strip_prefix("labelSelector="));
-            let Some(selector) = selector else {
-                return not_found();
+            // A collection path (`.../namespaces/NS/RESOURCE`) without a selector lists all.
+            let collection = seen
+                .path
+                .split("/namespaces/")
+                .nth(1)
+                .is_some_and(|rest| rest.split('/').count() == 2);
+            let selector = match selector {
+                Some(s) => s,
+                None if collection => "",
+                None => return not_found(),
             };
             let prefix = format!("{}/", seen.path);
             let items: Vec<Value> = store

@@ -235,6 +235,8 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
     assert_eq!(
         order,
         [
+            // Other Releases of the namespace: none holds the app.
+            format!("GET {RELEASES}"),
             format!("GET {APPS}/web"),
             format!("GET {DEPLOYMENTS}"),
             // Created at zero as `berth`, then grown to group 1's share as `berth-release`.
@@ -248,9 +250,9 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
             format!("POST {EVENTS}"),
         ]
     );
-    assert_eq!(seen[1].query, "&labelSelector=berth.dev%2Fapp%3Dweb");
+    assert_eq!(seen[2].query, "&labelSelector=berth.dev%2Fapp%3Dweb");
 
-    let create = &seen[2];
+    let create = &seen[3];
     assert_apply(create, "berth");
     // Exactly as kube-core's `PatchParams` writes it (it starts every query with `&`).
     assert_eq!(create.query, "&force=true&fieldManager=berth");
@@ -265,25 +267,25 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
         create.body["spec"]["template"]["spec"]["containers"][0]["image"],
         "registry.example.com/shop/web:2.0.0"
     );
-    assert_apply(&seen[3], "berth");
-    assert_eq!(seen[3].body["kind"], "HorizontalPodAutoscaler");
+    assert_apply(&seen[4], "berth");
+    assert_eq!(seen[4].body["kind"], "HorizontalPodAutoscaler");
 
     // Group 1 of 4 of 8 replicas: ceil(8·1/4) = 2 new pods, the old 8 untouched (surge-first).
-    let grow = &seen[5];
+    let grow = &seen[6];
     assert_apply(grow, "berth-release");
     assert_eq!(grow.body["spec"], json!({"replicas": 2}));
     // Each autoscaler pinned to its version's count so it cannot undo the group.
-    assert_apply(&seen[6], "berth-release");
+    assert_apply(&seen[7], "berth-release");
     assert_eq!(
-        seen[6].body["spec"],
+        seen[7].body["spec"],
         json!({"minReplicas": 2, "maxReplicas": 2})
     );
     assert_eq!(
-        seen[7].body["spec"],
+        seen[8].body["spec"],
         json!({"minReplicas": 8, "maxReplicas": 8})
     );
 
-    let status = &seen[4];
+    let status = &seen[5];
     assert_apply(status, "berth");
     assert_eq!(status.body["kind"], "Release");
     assert_eq!(status.body["status"]["phase"], "Progressing");
@@ -300,7 +302,7 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
     );
     assert_eq!(status.body["status"]["observedGeneration"], 1);
 
-    let event = &seen[8];
+    let event = &seen[9];
     assert_eq!(event.body["reason"], "Progressing");
     assert_eq!(event.body["regarding"]["kind"], "Release");
     assert!(
@@ -715,13 +717,13 @@ fn autoscalers_are_pinned_during_a_release_and_the_winner_gets_the_app_bounds() 
 
 #[test]
 fn conditions_keep_their_transition_time_while_their_status_holds() {
-    let first = conditions(&[], Some(Phase::Progressing), false, "a", Some(1), T0);
+    let first = conditions(&[], Some(Phase::Progressing), None, "a", Some(1), T0);
     assert_eq!(first[0].type_, "Progressing");
     assert_eq!(first[0].status, "True");
     let later = conditions(
         &first,
         Some(Phase::WaitingForGate),
-        false,
+        None,
         "b",
         Some(1),
         T0 + 5_000,
@@ -731,7 +733,7 @@ fn conditions_keep_their_transition_time_while_their_status_holds() {
     let done = conditions(
         &later,
         Some(Phase::Succeeded),
-        false,
+        None,
         "c",
         Some(1),
         T0 + 9_000,
@@ -741,4 +743,69 @@ fn conditions_keep_their_transition_time_while_their_status_holds() {
         ("False", "True")
     );
     assert_eq!(done[1].last_transition_time, "2026-11-24T14:00:09Z");
+}
+
+#[tokio::test]
+async fn a_second_release_of_a_running_app_is_refused_for_good_and_moves_nothing() {
+    let store = world(
+        release(
+            spec(json!({"interval": "10m"})),
+            Some(json!({"phase": "WaitingForGate", "group": 1, "stage": "Shrink"})),
+        ),
+        &[deployment("1.0.0", 8, 8)],
+    );
+    let mut second = release(
+        json!({"apps": ["web"], "version": "3.0.0", "groups": 2}),
+        None,
+    );
+    second["metadata"]["name"] = json!("web-3");
+    store
+        .lock()
+        .expect("lock")
+        .objects
+        .insert(format!("{RELEASES}/web-3"), second);
+    let read = |store: &Shared| -> Arc<Release> {
+        let s = store.lock().expect("lock");
+        Arc::new(
+            serde_json::from_value(s.objects[&format!("{RELEASES}/web-3")].clone())
+                .expect("a Release"),
+        )
+    };
+
+    let action = reconcile(read(&store), context(&store, T0))
+        .await
+        .expect("reconciled");
+    assert_eq!(action, Action::await_change(), "never retried");
+    let seen = take_seen(&store);
+    let writes: Vec<String> = seen
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            format!("PATCH {RELEASES}/web-3/status"),
+            format!("POST {EVENTS}")
+        ]
+    );
+    let cond = &seen[1].body["status"]["conditions"][0];
+    assert_eq!(cond["reason"], "Conflict");
+    assert_eq!(
+        cond["message"],
+        "web is already being released by web-2; wait for it to finish, or roll it back; this Release will not start: delete it and start a new one then"
+    );
+    assert_eq!(seen[2].body["reason"], "Conflict");
+
+    // When web-2 ends, web-3 still does not start: nothing but the Release is read.
+    store
+        .lock()
+        .expect("lock")
+        .objects
+        .remove(&format!("{RELEASES}/web-2"));
+    reconcile(read(&store), context(&store, T0 + 60_000))
+        .await
+        .expect("reconciled");
+    let seen = take_seen(&store);
+    assert!(seen.is_empty(), "{seen:?}");
 }
