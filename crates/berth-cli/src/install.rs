@@ -76,6 +76,10 @@ fn cluster_role() -> Value {
             {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch", "create", "patch"]},
             {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["get", "list", "watch", "create", "patch"]},
             {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list", "watch"]},
+            // Canary routing: one Service per version, the app's Ingress pointed at the old
+            // version and a canary Ingress, deleted when the release ends.
+            {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "create", "patch"]},
+            {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["get", "create", "patch", "delete"]},
             {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
         ],
     })

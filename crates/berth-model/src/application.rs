@@ -503,8 +503,10 @@ pub struct Gate {
     pub manual: Option<bool>,
 }
 
-/// Canary routing through ingress-nginx canary annotations: one of `cookie`, `header` or
-/// `weight`.
+/// Canary routing through ingress-nginx canary annotations during a release: requests
+/// with the cookie or header go to the new version from group 1 on; the others follow the
+/// groups' shares (exactly, through one Service per version), with `weight` as a smaller
+/// slice for group 1.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Canary {
@@ -518,7 +520,8 @@ pub struct Canary {
     /// Header value that selects the new version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header_value: Option<String>,
-    /// Percent of traffic sent to the new version.
+    /// Percent of requests group 1 sends to the new version (a canary slice; capped at
+    /// group 1's share of replicas); later groups send their share.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 100))]
     pub weight: Option<i32>,

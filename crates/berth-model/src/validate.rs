@@ -696,12 +696,11 @@ impl ApplicationSpec {
             Self::validate_gate(&format!("spec.release.gates[{i}]"), g, out);
         }
         if let Some(c) = &r.canary {
-            let n = c.cookie.is_some() as u8 + c.header.is_some() as u8 + c.weight.is_some() as u8;
-            if n != 1 {
+            if c.cookie.is_none() && c.header.is_none() && c.weight.is_none() {
                 out.push(Issue::error(
                     "spec.release.canary",
-                    "canary routing needs exactly one of `cookie`, `header` or `weight`",
-                    "keep one, e.g. `canary: {cookie: canary}`",
+                    "canary routing needs a `cookie`, a `header` or a `weight`",
+                    "add one, e.g. `canary: {cookie: canary}`",
                 ));
             }
             if c.header_value.is_some() && c.header.is_none() {

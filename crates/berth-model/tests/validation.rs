@@ -205,6 +205,26 @@ const CASES: &[Case] = &[
         severity: Severity::Error,
     },
     Case {
+        name: "canary weight over 100",
+        edit: (
+            "  resources:",
+            "  release: {groups: 2, gate: {manual: true}, canary: {cookie: c, weight: 150}}\n  resources:",
+        ),
+        path: "spec.release.canary.weight",
+        message: "150 is above the maximum 100",
+        severity: Severity::Error,
+    },
+    Case {
+        name: "canary with nothing to route by",
+        edit: (
+            "  resources:",
+            "  release: {groups: 2, gate: {manual: true}, canary: {}}\n  resources:",
+        ),
+        path: "spec.release.canary",
+        message: "needs a `cookie`, a `header` or a `weight`",
+        severity: Severity::Error,
+    },
+    Case {
         name: "exposed with a bad host",
         edit: (
             "  resources:",

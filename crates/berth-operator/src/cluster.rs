@@ -9,8 +9,10 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::Client;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use berth_model::Application;
@@ -81,6 +83,15 @@ pub enum Error {
         min: i32,
         /// Upper bound.
         max: i32,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Applying or deleting an Ingress that routes a release's traffic failed.
+    #[error("routing traffic through Ingress {name}: {source}")]
+    Route {
+        /// Ingress name.
+        name: String,
         /// Cause.
         #[source]
         source: kube::Error,
@@ -186,6 +197,54 @@ impl Cluster {
                 name,
                 source,
             })
+    }
+
+    /// Applies one version's Service (created as `berth`, like the rest of a version).
+    pub(crate) async fn apply_service(&self, ns: &str, obj: &Value) -> Result<(), Error> {
+        let name = obj_name(obj);
+        Api::<Service>::namespaced(self.client.clone(), ns)
+            .patch(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(obj),
+            )
+            .await
+            .map(drop)
+            .map_err(|source| Error::Create {
+                kind: "Service".into(),
+                name,
+                source,
+            })
+    }
+
+    /// Applies an Ingress whose routing the release engine owns (the app's, pointed at one
+    /// version while a release routes canary traffic, and the canary one).
+    pub(crate) async fn apply_ingress(&self, ns: &str, obj: &Value) -> Result<(), Error> {
+        let name = obj_name(obj);
+        Api::<Ingress>::namespaced(self.client.clone(), ns)
+            .patch(
+                &name,
+                &PatchParams::apply(SCALE_FIELD_MANAGER).force(),
+                &Patch::Apply(obj),
+            )
+            .await
+            .map(drop)
+            .map_err(|source| Error::Route { name, source })
+    }
+
+    /// Deletes an Ingress; one already gone is fine.
+    pub(crate) async fn delete_ingress(&self, ns: &str, name: &str) -> Result<(), Error> {
+        match Api::<Ingress>::namespaced(self.client.clone(), ns)
+            .delete(name, &DeleteParams::default())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(ae)) if ae.code == 404 => Ok(()),
+            Err(source) => Err(Error::Route {
+                name: name.to_string(),
+                source,
+            }),
+        }
     }
 
     pub(crate) async fn scale(&self, ns: &str, name: &str, replicas: i32) -> Result<(), Error> {

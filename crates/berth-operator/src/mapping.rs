@@ -175,3 +175,36 @@ pub fn conditions(
         })
         .collect()
 }
+
+/// Where an app's Ingress traffic goes, under canary routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// The app's Ingress to the old version's Service, the canary Ingress to the new one's
+    /// with this weight; `pinned`: the canary cookie and header pick the new version.
+    Split {
+        /// Percent of requests to the new version.
+        weight: u32,
+        /// Whether the cookie and header pick the new version.
+        pinned: bool,
+    },
+    /// At rest: the app's Ingress to the Service of every version, no canary Ingress.
+    Rest,
+}
+
+/// The route for a release in `phase` whose new version gets `weight` percent
+/// ([`berth_release::canary_weights`]). A rollback unpins the cookie and header at once
+/// and lets the weight fall as the old version's pods come back; a finished release
+/// leaves the Ingress as `berth render` writes it.
+pub fn route_for(phase: Phase, weight: u32) -> Route {
+    match phase {
+        Phase::Succeeded | Phase::RolledBack => Route::Rest,
+        Phase::RollingBack => Route::Split {
+            weight,
+            pinned: false,
+        },
+        _ => Route::Split {
+            weight,
+            pinned: true,
+        },
+    }
+}

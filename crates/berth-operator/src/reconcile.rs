@@ -14,7 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use berth_model::{Application, Budget};
-use berth_release::{AppView, Decision, Millis, Phase, Status, View, decide, targets};
+use berth_release::{
+    AppView, Decision, Millis, Phase, Status, View, canary_weights, decide, targets,
+};
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
@@ -23,7 +25,9 @@ use kube::{Client, Resource, ResourceExt};
 
 pub use crate::cluster::Error;
 use crate::cluster::{Cluster, obj_name};
-use crate::mapping::{conditions, floor, hpa_bounds, plan_for, request_for, version_view};
+use crate::mapping::{
+    Route, conditions, floor, hpa_bounds, plan_for, request_for, route_for, version_view,
+};
 use crate::metrics::Metrics;
 use crate::release_crd::{
     AppDeployments, Release, ReleaseStatus, StatusError, from_crd_status, to_crd_status,
@@ -86,6 +90,7 @@ impl Context {
 /// One app's part of a pass: its Deployments, bounds and floor.
 struct AppState {
     name: String,
+    app: Application,
     old: Deployment,
     new: Deployment,
     bounds: (i32, i32),
@@ -213,6 +218,16 @@ async fn pass(
     if let Some(s) = &started
         && (s.phase == Phase::RolledBack || (s.phase == Phase::Succeeded && !spec.rollback))
     {
+        // The routing of the pass that finished it may not have landed (the operator
+        // stopped between the writes): put the Ingress at rest again; it is idempotent.
+        for app_name in &spec.apps {
+            if let Some(app) = ctx.cluster.application(ns, app_name).await?
+                && app.spec.release.canary.is_some()
+                && let Err(r) = route(ctx, ns, &app, None, &spec.version, Route::Rest).await?
+            {
+                return Ok(Err(r));
+            }
+        }
         return Ok(Ok(Action::await_change()));
     }
     if spec.apps.is_empty() {
@@ -340,6 +355,28 @@ async fn pass(
             .await?;
     }
 
+    // Canary routing follows the status: traffic moves after a group's pods are ready
+    // (the status says so before this pass scales anything down) and leaves the new
+    // version on a rollback as fast as the old one's pods return.
+    for (a, weight) in apps
+        .iter()
+        .zip(canary_weights(&view, &status, &plan, first_weight(&apps)))
+    {
+        if a.app.spec.release.canary.is_some()
+            && let Err(r) = route(
+                ctx,
+                ns,
+                &a.app,
+                Some((&a.old, &a.new)),
+                &spec.version,
+                route_for(status.phase, weight),
+            )
+            .await?
+        {
+            return Ok(Err(r));
+        }
+    }
+
     // An Event per step that changed the status (the engine notes each in the history), so
     // that `kubectl describe` tells the story without one Event per poll.
     if status.history.len() > before.history.len() || prior.phase.is_none() {
@@ -390,6 +427,67 @@ async fn conflict(
                 format!("{why}; this Release will not start: delete it and start a new one then")
             }),
     )
+}
+
+/// The canary slice of group 1 (`spec.release.canary.weight`) of the first app: lockstep
+/// apps share one gate, and so one canary slice.
+fn first_weight(apps: &[AppState]) -> Option<u32> {
+    apps.first()
+        .and_then(|a| a.app.spec.release.canary.as_ref())
+        .and_then(|c| c.weight)
+        .and_then(|w| u32::try_from(w).ok())
+}
+
+/// Puts an app's Ingress traffic where `to` says: split between the old and new
+/// versions' Services (each applied from its Deployment's selector), or at rest.
+async fn route(
+    ctx: &Context,
+    ns: &str,
+    app: &Application,
+    versions: Option<(&Deployment, &Deployment)>,
+    version: &str,
+    to: Route,
+) -> Result<Result<(), Refusal>, Error> {
+    let app_name = app.name_any();
+    let refuse = |e: berth_render::RenderError| Ok(Err(Refusal::new(format!("{app_name}: {e}"))));
+    let json = |m: Option<berth_render::Manifest>| m.map(|m| m.to_json()).transpose();
+    match (to, versions) {
+        (Route::Split { weight, pinned }, Some((old, new))) => {
+            for d in [old, new] {
+                let selector = d
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.selector.match_labels.clone())
+                    .unwrap_or_default();
+                match berth_render::version_service(app, &d.name_any(), selector).and_then(json) {
+                    Ok(Some(svc)) => ctx.cluster.apply_service(ns, &svc).await?,
+                    Ok(None) => {}
+                    Err(e) => return refuse(e),
+                }
+            }
+            let main = berth_render::main_ingress(app, &old.name_any()).and_then(json);
+            let canary = berth_render::canary_ingress(app, version, weight, pinned).and_then(json);
+            for ingress in [main, canary] {
+                match ingress {
+                    Ok(Some(i)) => ctx.cluster.apply_ingress(ns, &i).await?,
+                    Ok(None) => {}
+                    Err(e) => return refuse(e),
+                }
+            }
+        }
+        // Without the Deployments (a finished release) only the rest route is possible.
+        (Route::Split { .. }, None) | (Route::Rest, _) => {
+            match berth_render::main_ingress(app, &app_name).and_then(json) {
+                Ok(Some(i)) => ctx.cluster.apply_ingress(ns, &i).await?,
+                Ok(None) => {}
+                Err(e) => return refuse(e),
+            }
+            ctx.cluster
+                .delete_ingress(ns, &berth_render::canary_ingress_name(&app_name))
+                .await?;
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// Finds (or creates) one app's old and new Deployments.
@@ -474,6 +572,7 @@ async fn app_state(
         }
     };
     Ok(Ok(AppState {
+        app: app.clone(),
         name: app_name,
         old,
         new,

@@ -1,7 +1,7 @@
 //! A fake Kubernetes API server over kube's mocked service (`tower_test::mock::pair`, as
 //! kube-client's own tests use it): it keeps objects by path, answers GET, LIST (by label
 //! selector), server-side apply PATCH (merged into what it holds; on `/status`, the status
-//! only), POST (echoed back: Events, created objects) and PUT (replaces), and records every
+//! only), POST (echoed back: Events, created objects), PUT (replaces) and DELETE, and records every
 //! request.
 
 use std::collections::BTreeMap;
@@ -133,6 +133,10 @@ fn answer(store: &mut Store, seen: &Seen) -> (StatusCode, Value) {
             }
             (StatusCode::CREATED, seen.body.clone())
         }
+        "DELETE" => match store.objects.remove(&seen.path) {
+            Some(o) => (StatusCode::OK, o),
+            None => not_found(),
+        },
         "PUT" => {
             store.objects.insert(seen.path.clone(), seen.body.clone());
             (StatusCode::OK, seen.body.clone())

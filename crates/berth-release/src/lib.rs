@@ -252,6 +252,60 @@ pub fn targets(status: &Status, plan: &Plan) -> Vec<(i32, i32)> {
         .collect()
 }
 
+/// Percent of each app's routed traffic (in `status.totals` order) the new version gets in
+/// this status, for canary routing. A group's traffic moves once its new pods are ready
+/// (stage `Shrink`, or waiting at the gate after it) and before any old pod goes, so it
+/// never exceeds the new version's share of the pods it asked for: the share rounds down,
+/// and `first` (a smaller canary slice for group 1) is capped at group 1's share. Success
+/// takes it to 100. A rollback takes traffic off the new version as fast as the old one's
+/// ready pods can carry it (`view`: the old version's ready count), never faster, so that
+/// the old pods left are not flooded while the others start; rolled back, it is 0.
+pub fn canary_weights(view: &View, status: &Status, plan: &Plan, first: Option<u32>) -> Vec<u32> {
+    let n = plan.groups.max(1);
+    status
+        .totals
+        .iter()
+        .enumerate()
+        .map(|(i, &total)| {
+            let done = match status.phase {
+                Phase::Succeeded => return 100,
+                Phase::RolledBack => return 0,
+                _ => match status.stage {
+                    Stage::Surge => status.group.saturating_sub(1),
+                    Stage::Shrink => status.group,
+                },
+            };
+            if done == 0 {
+                return 0;
+            }
+            if done >= n {
+                return 100;
+            }
+            let share = if total > 0 {
+                (100 * i64::from(moved(total, done, n)) / i64::from(total)) as u32
+            } else {
+                100 * done / n
+            };
+            let weight = match first {
+                Some(f) if done == 1 => f.min(share),
+                _ => share,
+            };
+            if status.phase != Phase::RollingBack {
+                return weight;
+            }
+            let old_ready = view.apps.get(i).map_or(0, |a| a.old.ready);
+            let uncovered = (i64::from(total) - i64::from(old_ready)).max(0);
+            // Rounded up: the old version never gets more than its ready share.
+            let left = if total > 0 {
+                ((100 * uncovered + i64::from(total) - 1) / i64::from(total)) as u32
+            } else {
+                0
+            };
+            weight.min(left)
+        })
+        .collect()
+}
+
 /// Each version's autoscaler bounds for this phase: `((new_min, new_max), (old_min,
 /// old_max))`. While a release runs each autoscaler is pinned to the count the engine gives
 /// its version (min = max), so it cannot undo a group; during a rollback the new version

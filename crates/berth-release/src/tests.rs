@@ -369,6 +369,69 @@ fn a_second_release_of_the_same_app_is_refused() {
     assert!(admit(&["api"], &running).is_ok());
 }
 
+#[test]
+fn canary_traffic_follows_ready_groups_and_returns_at_once_on_rollback() {
+    let mut w = World::new(&[40, 10]);
+    let p = plan(4, None);
+    let mut seen = Vec::new();
+    drive(
+        &mut w,
+        &p,
+        |world, d, _| {
+            let weights = canary_weights(&world.view(Request::None, &[]), &d.status, &p, None);
+            // Traffic only reaches pods that are ready.
+            for ((_, new, _), (&w, &total)) in
+                world.apps.iter().zip(weights.iter().zip(&d.status.totals))
+            {
+                assert!(
+                    i64::from(w) * i64::from(total) <= 100 * i64::from(new.ready),
+                    "{w}% of {total} with {} new pods ready",
+                    new.ready
+                );
+            }
+            if seen.last() != Some(&weights) {
+                seen.push(weights);
+            }
+        },
+        200,
+    );
+    // 40 replicas move 10 a group (25%); 10 move 3, 5, 8, 10 (30%, 50%, 80%).
+    assert_eq!(
+        seen,
+        [
+            vec![0, 0],
+            vec![25, 30],
+            vec![50, 50],
+            vec![75, 80],
+            vec![100, 100]
+        ]
+    );
+    // Group 1's pods are ready: a 5% canary slice applies to group 1 only, and is never
+    // above the group's share.
+    let mut w = World::new(&[40]);
+    let mut st = Status::start(&w.view(Request::None, &[]), &p, 0);
+    st.stage = Stage::Shrink;
+    let weights =
+        |w: &World, st: &Status, first| canary_weights(&w.view(Request::None, &[]), st, &p, first);
+    assert_eq!(weights(&w, &st, Some(5)), [5]);
+    assert_eq!(weights(&w, &st, Some(60)), [25]);
+    st.group = 2;
+    assert_eq!(weights(&w, &st, Some(5)), [50]);
+
+    // Rolled back in group 2: 20 old pods left ready; traffic leaves the new version as the
+    // old one's pods come back, never faster.
+    st.phase = Phase::RollingBack;
+    w.apps[0].0.ready = 20;
+    assert_eq!(weights(&w, &st, None), [50]);
+    w.apps[0].0.ready = 31;
+    assert_eq!(weights(&w, &st, None), [23]);
+    w.apps[0].0.ready = 40;
+    assert_eq!(weights(&w, &st, None), [0]);
+    st.phase = Phase::RolledBack;
+    w.apps[0].0.ready = 0;
+    assert_eq!(weights(&w, &st, None), [0]);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 200,
@@ -407,6 +470,14 @@ proptest! {
             }
             let (o, n, _) = &w.apps[0];
             prop_assert!(o.ready + n.ready >= floor, "ready {} below floor {floor}", o.ready + n.ready);
+            // Canary traffic never exceeds the new version's share of the pods the status
+            // asks for.
+            let weight = canary_weights(&w.view(Request::None, &[]), &saved, &p, Some(10))[0];
+            let asked = targets(&saved, &p)[0].1;
+            prop_assert!(
+                i64::from(weight) * i64::from(total) <= 100 * i64::from(asked),
+                "weight {weight}% with {asked} of {total} new replicas asked"
+            );
             prop_assert!(o.replicas + n.replicas <= total + share, "{} > {total}+{share}", o.replicas + n.replicas);
             if saved.phase.finished() {
                 break;

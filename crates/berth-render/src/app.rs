@@ -31,25 +31,13 @@ pub(crate) fn render_app(app: &Application, r: &Resolved) -> Vec<Manifest> {
         automount_service_account_token: Some(false),
         ..Default::default()
     })];
-    let s = &app.spec;
-    if !s.ports.is_empty() {
+    if let Some(ports) = service_ports(app) {
         out.push(Manifest::Service(Service {
             metadata: meta(&r.name, r, labels.clone()),
             spec: Some(ServiceSpec {
                 type_: Some("ClusterIP".into()),
                 selector: Some(app_selector(r)),
-                ports: Some(
-                    s.ports
-                        .iter()
-                        .map(|p| ServicePort {
-                            name: Some(p.name.clone()),
-                            port: p.port,
-                            target_port: Some(IntOrString::String(p.name.clone())),
-                            protocol: Some(protocol(p.protocol).into()),
-                            ..Default::default()
-                        })
-                        .collect(),
-                ),
+                ports: Some(ports),
                 ..Default::default()
             }),
             ..Default::default()
@@ -60,47 +48,152 @@ pub(crate) fn render_app(app: &Application, r: &Resolved) -> Vec<Manifest> {
         r,
         labels.clone(),
     )));
-    if let Some(e) = &s.expose {
-        let port = e
-            .port
-            .clone()
-            .or_else(|| s.primary_tcp_port().map(|p| p.name.clone()))
-            .unwrap_or_default();
-        out.push(Manifest::Ingress(Ingress {
-            metadata: meta(&r.name, r, labels),
-            spec: Some(IngressSpec {
-                ingress_class_name: Some(e.ingress_class.clone().unwrap_or_else(|| "nginx".into())),
-                rules: Some(vec![IngressRule {
-                    host: Some(e.host.clone()),
-                    http: Some(HTTPIngressRuleValue {
-                        paths: vec![HTTPIngressPath {
-                            path: Some(e.path.clone().unwrap_or_else(|| "/".into())),
-                            path_type: "Prefix".into(),
-                            backend: IngressBackend {
-                                service: Some(IngressServiceBackend {
-                                    name: r.name.clone(),
-                                    port: Some(ServiceBackendPort {
-                                        name: Some(port),
-                                        number: None,
-                                    }),
-                                }),
-                                resource: None,
-                            },
-                        }],
-                    }),
-                }]),
-                tls: e.tls_secret.as_ref().map(|secret| {
-                    vec![IngressTLS {
-                        hosts: Some(vec![e.host.clone()]),
-                        secret_name: Some(secret.clone()),
-                    }]
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }));
+    // To the Service of every version: applying a new version's manifests by hand never
+    // sends traffic to pods that are not ready. A release under canary routing points it at
+    // the old version's Service while it runs (see [`main_ingress`]).
+    if let Some(ingress) = ingress(app, r, &r.name, &r.name, BTreeMap::new()) {
+        out.push(Manifest::Ingress(ingress));
     }
     out
+}
+
+/// The app's Ingress sending its host to Service `backend`: the app's own (every version)
+/// at rest, one version's while a release routes canary traffic.
+pub(crate) fn main_ingress(app: &Application, r: &Resolved, backend: &str) -> Option<Ingress> {
+    ingress(app, r, &r.name, backend, BTreeMap::new())
+}
+
+/// A Service over one version's pods (`selector`), with the app's ports; `None` when the
+/// app has no ports.
+pub(crate) fn version_service(
+    app: &Application,
+    r: &Resolved,
+    name: &str,
+    selector: BTreeMap<String, String>,
+) -> Option<Service> {
+    let ports = service_ports(app)?;
+    let mut labels = app_labels(app, r);
+    labels.extend(selector.clone());
+    Some(Service {
+        metadata: meta(name, r, labels),
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            selector: Some(selector),
+            ports: Some(ports),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+/// The Service ports of an app (none without ports).
+pub(crate) fn service_ports(app: &Application) -> Option<Vec<ServicePort>> {
+    let ports = &app.spec.ports;
+    (!ports.is_empty()).then(|| {
+        ports
+            .iter()
+            .map(|p| ServicePort {
+                name: Some(p.name.clone()),
+                port: p.port,
+                target_port: Some(IntOrString::String(p.name.clone())),
+                protocol: Some(protocol(p.protocol).into()),
+                ..Default::default()
+            })
+            .collect()
+    })
+}
+
+/// The app's Ingress named `name`, sending its host and path to Service `backend`; `None`
+/// when the app is not exposed.
+fn ingress(
+    app: &Application,
+    r: &Resolved,
+    name: &str,
+    backend: &str,
+    annotations: BTreeMap<String, String>,
+) -> Option<Ingress> {
+    let s = &app.spec;
+    let e = s.expose.as_ref()?;
+    let port = e
+        .port
+        .clone()
+        .or_else(|| s.primary_tcp_port().map(|p| p.name.clone()))
+        .unwrap_or_default();
+    let mut metadata = meta(name, r, app_labels(app, r));
+    if !annotations.is_empty() {
+        metadata.annotations = Some(annotations);
+    }
+    Some(Ingress {
+        metadata,
+        spec: Some(IngressSpec {
+            ingress_class_name: Some(e.ingress_class.clone().unwrap_or_else(|| "nginx".into())),
+            rules: Some(vec![IngressRule {
+                host: Some(e.host.clone()),
+                http: Some(HTTPIngressRuleValue {
+                    paths: vec![HTTPIngressPath {
+                        path: Some(e.path.clone().unwrap_or_else(|| "/".into())),
+                        path_type: "Prefix".into(),
+                        backend: IngressBackend {
+                            service: Some(IngressServiceBackend {
+                                name: backend.to_string(),
+                                port: Some(ServiceBackendPort {
+                                    name: Some(port),
+                                    number: None,
+                                }),
+                            }),
+                            resource: None,
+                        },
+                    }],
+                }),
+            }]),
+            tls: e.tls_secret.as_ref().map(|secret| {
+                vec![IngressTLS {
+                    hosts: Some(vec![e.host.clone()]),
+                    secret_name: Some(secret.clone()),
+                }]
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+/// ingress-nginx's canary annotations (<https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#canary>).
+const CANARY: &str = "nginx.ingress.kubernetes.io/canary";
+
+/// The canary Ingress of a release: the app's host and path, sent to the new version's
+/// Service for `weight` percent of requests, and always for requests carrying the app's
+/// canary cookie or header (set to `always`, or to `headerValue`). `None` when the app
+/// routes no canary traffic.
+pub(crate) fn canary_ingress(
+    app: &Application,
+    r: &Resolved,
+    weight: u32,
+    pinned: bool,
+) -> Option<Ingress> {
+    let c = app.spec.release.canary.as_ref()?;
+    let mut a = BTreeMap::from([
+        (CANARY.to_string(), "true".to_string()),
+        (format!("{CANARY}-weight"), weight.min(100).to_string()),
+    ]);
+    if !pinned {
+        return ingress(app, r, &canary_ingress_name(&r.name), &r.workload_name, a);
+    }
+    if let Some(cookie) = &c.cookie {
+        a.insert(format!("{CANARY}-by-cookie"), cookie.clone());
+    }
+    if let Some(header) = &c.header {
+        a.insert(format!("{CANARY}-by-header"), header.clone());
+    }
+    if let Some(value) = &c.header_value {
+        a.insert(format!("{CANARY}-by-header-value"), value.clone());
+    }
+    ingress(app, r, &canary_ingress_name(&r.name), &r.workload_name, a)
+}
+
+/// The name of an app's canary Ingress.
+pub fn canary_ingress_name(app: &str) -> String {
+    format!("{app}-canary")
 }
 
 fn protocol(p: Protocol) -> &'static str {

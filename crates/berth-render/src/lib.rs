@@ -2,8 +2,11 @@
 //!
 //! Per version it emits a Deployment `<app>-<version>`, its HorizontalPodAutoscaler and its
 //! PodDisruptionBudget (seed 003: one Deployment + HPA + PDB per version makes canary and
-//! grouped releases possible). Per app it emits a ServiceAccount, a stable Service selecting
-//! every version, a NetworkPolicy and, when exposed, an Ingress. Every default the seeds
+//! grouped releases possible), and, when the app routes canary traffic, a Service of that
+//! version alone. Per app it emits a ServiceAccount, a stable Service selecting every
+//! version, a NetworkPolicy and, when exposed, an Ingress to that Service. A release under
+//! canary routing uses [`main_ingress`], [`version_service`] and [`canary_ingress`] to
+//! send exact shares of the host's traffic to each version. Every default the seeds
 //! learnt the hard way is baked in; `docs/defaults.md` explains each.
 //!
 //! Start with [`render`]; [`to_yaml`] prints the result for `kubectl apply -f -`.
@@ -21,6 +24,7 @@ use k8s_openapi::api::core::v1::{Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
+pub use app::canary_ingress_name;
 pub use labels::{APP_LABEL, VERSION_LABEL};
 
 /// Why an Application could not be rendered.
@@ -119,6 +123,38 @@ pub fn render(app: &Application, version: Option<&str>) -> Result<Vec<Manifest>,
     let mut out = app::render_app(app, &r);
     out.extend(version::render_version(app, &r));
     Ok(out)
+}
+
+/// The canary Ingress a release of `app` to `version` applies while it runs, sending
+/// `weight` percent of the host's requests (and every request with the app's canary cookie
+/// or header) to that version's Service; `None` when the app routes no canary traffic.
+/// Without `pinned`, the cookie and header no longer pick the new version (a rollback).
+pub fn canary_ingress(
+    app: &Application,
+    version: &str,
+    weight: u32,
+    pinned: bool,
+) -> Result<Option<Manifest>, RenderError> {
+    let r = app.resolved(Some(version))?;
+    Ok(app::canary_ingress(app, &r, weight, pinned).map(Manifest::Ingress))
+}
+
+/// The app's Ingress sending its host to Service `backend` (the app's own name at rest);
+/// `None` when the app is not exposed.
+pub fn main_ingress(app: &Application, backend: &str) -> Result<Option<Manifest>, RenderError> {
+    let r = app.resolved(None)?;
+    Ok(app::main_ingress(app, &r, backend).map(Manifest::Ingress))
+}
+
+/// A Service named `name` over the pods `selector` picks (one version's: a Deployment's
+/// `matchLabels`), with the app's ports; `None` when the app has no ports.
+pub fn version_service(
+    app: &Application,
+    name: &str,
+    selector: std::collections::BTreeMap<String, String>,
+) -> Result<Option<Manifest>, RenderError> {
+    let r = app.resolved(None)?;
+    Ok(app::version_service(app, &r, name, selector).map(Manifest::Service))
 }
 
 /// Prints objects as a multi-document YAML stream, ready for `kubectl apply -f -`.

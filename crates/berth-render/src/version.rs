@@ -1,4 +1,5 @@
-//! Objects of one version: Deployment, HorizontalPodAutoscaler, PodDisruptionBudget.
+//! Objects of one version: Deployment, HorizontalPodAutoscaler, PodDisruptionBudget, and a
+//! Service of its own when the app routes canary traffic.
 
 use berth_model::{Application, Budget, CpuTarget, Resolved};
 use k8s_openapi::api::apps::v1::{
@@ -136,7 +137,7 @@ pub(crate) fn render_version(app: &Application, r: &Resolved) -> Vec<Manifest> {
         Budget::MaxUnavailablePercent(p) => (None, Some(IntOrString::String(format!("{p}%")))),
     };
     let pdb = PodDisruptionBudget {
-        metadata: meta(&r.workload_name, r, labels),
+        metadata: meta(&r.workload_name, r, labels.clone()),
         spec: Some(PodDisruptionBudgetSpec {
             selector: Some(match_labels(version_selector(r))),
             min_available,
@@ -147,9 +148,19 @@ pub(crate) fn render_version(app: &Application, r: &Resolved) -> Vec<Manifest> {
         ..Default::default()
     };
 
-    vec![
+    let mut out = Vec::with_capacity(4);
+    // Canary routing needs a backend per version: a release points the Ingress at the old
+    // version's Service and its canary Ingress at the new one's.
+    if app.spec.release.canary.is_some()
+        && let Some(service) =
+            crate::app::version_service(app, r, &r.workload_name, version_selector(r))
+    {
+        out.push(Manifest::Service(service));
+    }
+    out.extend([
         Manifest::Deployment(deployment),
         Manifest::HorizontalPodAutoscaler(hpa),
         Manifest::PodDisruptionBudget(pdb),
-    ]
+    ]);
+    out
 }

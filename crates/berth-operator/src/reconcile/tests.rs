@@ -17,6 +17,8 @@ const DEPLOYMENTS: &str = "/apis/apps/v1/namespaces/shop/deployments";
 const HPAS: &str = "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers";
 const RELEASES: &str = "/apis/berth.dev/v1alpha1/namespaces/shop/releases";
 const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/shop/events";
+const SERVICES: &str = "/api/v1/namespaces/shop/services";
+const INGRESSES: &str = "/apis/networking.k8s.io/v1/namespaces/shop/ingresses";
 /// 2026-11-24T14:00:00Z.
 const T0: Millis = 1_795_528_800_000;
 
@@ -500,7 +502,7 @@ async fn a_missing_application_is_refused_in_the_status_and_an_event_without_wri
 }
 
 #[tokio::test]
-async fn a_finished_release_makes_no_calls() {
+async fn a_finished_release_writes_nothing() {
     let done = to_crd_status(&Status {
         phase: Phase::Succeeded,
         group: 4,
@@ -519,7 +521,9 @@ async fn a_finished_release_makes_no_calls() {
         &[],
     );
     assert_eq!(run(&store, T0).await, Action::await_change());
-    assert!(take_seen(&store).is_empty());
+    // Its Applications are read (to put canary routing at rest); nothing is written.
+    let seen = take_seen(&store);
+    assert!(seen.iter().all(|r| r.method == "GET"), "{seen:?}");
 }
 
 #[test]
@@ -808,4 +812,145 @@ async fn a_second_release_of_a_running_app_is_refused_for_good_and_moves_nothing
         .expect("reconciled");
     let seen = take_seen(&store);
     assert!(seen.is_empty(), "{seen:?}");
+}
+
+/// The test app with an Ingress and canary routing: a cookie and a 5% slice for group 1.
+fn canary_world() -> Shared {
+    let store = world(release(spec(json!({})), None), &[deployment("1.0.0", 8, 8)]);
+    let mut app = serde_json::to_value(application()).expect("json");
+    app["spec"]["expose"] = json!({"host": "shop.example.com"});
+    app["spec"]["release"]["canary"] = json!({"cookie": "canary", "weight": 5});
+    store
+        .lock()
+        .expect("lock")
+        .objects
+        .insert(format!("{APPS}/web"), app);
+    store
+}
+
+fn stored(store: &Shared, key: &str) -> Option<Value> {
+    store.lock().expect("lock").objects.get(key).cloned()
+}
+
+fn canary_annotations(store: &Shared) -> Value {
+    stored(store, &format!("{INGRESSES}/web-canary")).expect("canary Ingress")["metadata"]
+        ["annotations"]
+        .clone()
+}
+
+fn backend(ingress: &Value) -> &Value {
+    &ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"]
+}
+
+#[tokio::test]
+async fn canary_traffic_moves_after_each_groups_pods_are_ready_and_ends_at_rest() {
+    let store = canary_world();
+    run(&store, T0).await;
+    let seen = take_seen(&store);
+    // Each version gets a Service from its Deployment's selector, applied as `berth`.
+    for v in ["web-1-0-0", "web-2-0-0"] {
+        let svc = patches_to(&seen, &format!("{SERVICES}/{v}"));
+        assert_eq!(svc.len(), 1, "{seen:?}");
+        assert_apply(svc[0], "berth");
+        assert_eq!(
+            svc[0].body["spec"]["selector"],
+            json!({"berth.dev/app": "web", "berth.dev/version": v.trim_start_matches("web-")})
+        );
+    }
+    // The app's Ingress goes to the old version alone, the canary Ingress to the new one
+    // with no weight yet (its pods are not ready), both as `berth-release`.
+    let main = patches_to(&seen, &format!("{INGRESSES}/web"));
+    assert_apply(main[0], "berth-release");
+    assert_eq!(backend(&main[0].body), "web-1-0-0");
+    let canary = patches_to(&seen, &format!("{INGRESSES}/web-canary"));
+    assert_apply(canary[0], "berth-release");
+    assert_eq!(backend(&canary[0].body), "web-2-0-0");
+    assert_eq!(
+        canary[0].body["metadata"]["annotations"],
+        json!({
+            "nginx.ingress.kubernetes.io/canary": "true",
+            "nginx.ingress.kubernetes.io/canary-by-cookie": "canary",
+            "nginx.ingress.kubernetes.io/canary-weight": "0",
+        })
+    );
+
+    // Group 1's pods are ready: the 5% slice, in the pass that starts shrinking the old.
+    let mut weights = Vec::new();
+    let mut t = T0;
+    for _ in 0..40 {
+        settle(&store);
+        t += 30_000;
+        run(&store, t).await;
+        if let Some(c) = stored(&store, &format!("{INGRESSES}/web-canary")) {
+            let w = c["metadata"]["annotations"]["nginx.ingress.kubernetes.io/canary-weight"]
+                .as_str()
+                .expect("weight")
+                .to_string();
+            if weights.last() != Some(&w) {
+                weights.push(w);
+            }
+        }
+        if stored_release(&store).status.as_ref().and_then(|s| s.phase)
+            == Some(crate::release_crd::ReleasePhase::Succeeded)
+        {
+            break;
+        }
+    }
+    // 8 replicas in 4 groups: 2, 4, 6, 8 moved (group 1 gets the 5% slice instead).
+    assert_eq!(weights, ["5", "50", "75", "100"]);
+    // At rest: the app's Ingress back on the Service of every version, no canary Ingress.
+    let main = stored(&store, &format!("{INGRESSES}/web")).expect("Ingress");
+    assert_eq!(backend(&main), "web");
+    assert_eq!(stored(&store, &format!("{INGRESSES}/web-canary")), None);
+    let seen = take_seen(&store);
+    assert!(
+        seen.iter()
+            .any(|r| r.method == "DELETE" && r.path == format!("{INGRESSES}/web-canary")),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_rollback_unpins_the_cookie_at_once_and_drains_the_weight_as_old_pods_return() {
+    let store = canary_world();
+    // Into group 2's shrink: old 4, new 4, weight 50.
+    for t in [0, 30_000, 60_000, 61_000, 90_000] {
+        run(&store, T0 + t).await;
+        settle(&store);
+    }
+    run(&store, T0 + 91_000).await;
+    assert_eq!(
+        canary_annotations(&store)["nginx.ingress.kubernetes.io/canary-weight"],
+        "50"
+    );
+    {
+        let mut s = store.lock().expect("lock");
+        let r = s
+            .objects
+            .get_mut(&format!("{RELEASES}/web-2"))
+            .expect("release");
+        r["spec"]["rollback"] = true.into();
+    }
+    // The old version is asked back to 8 but has 4 ready: half the traffic stays, and the
+    // cookie no longer picks the new version (server-side apply drops the annotation
+    // `berth-release` applied before and omits now).
+    take_seen(&store);
+    run(&store, T0 + 120_000).await;
+    let seen = take_seen(&store);
+    let canary = patches_to(&seen, &format!("{INGRESSES}/web-canary"));
+    assert_eq!(
+        canary.last().expect("applied").body["metadata"]["annotations"],
+        json!({
+            "nginx.ingress.kubernetes.io/canary": "true",
+            "nginx.ingress.kubernetes.io/canary-weight": "50",
+        })
+    );
+    // Old pods ready again: nothing left for the new version; then at rest.
+    settle(&store);
+    run(&store, T0 + 150_000).await;
+    settle(&store);
+    run(&store, T0 + 151_000).await;
+    let main = stored(&store, &format!("{INGRESSES}/web")).expect("Ingress");
+    assert_eq!(backend(&main), "web");
+    assert_eq!(stored(&store, &format!("{INGRESSES}/web-canary")), None);
 }
