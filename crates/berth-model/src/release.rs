@@ -144,6 +144,11 @@ pub struct ReleaseStatus {
     /// The generation of the spec last acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// When the losing version's Deployment, kept at zero replicas for a rollback, was
+    /// deleted with its autoscaler, disruption budget and Service (RFC 3339), once the
+    /// Application's `release.retainPrevious` had passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired: Option<String>,
 }
 
 /// The two Deployments of one app in a release.

@@ -11,6 +11,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
@@ -91,6 +92,17 @@ pub enum Error {
     #[error("routing traffic through Ingress {name}: {source}")]
     Route {
         /// Ingress name.
+        name: String,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Deleting a version kept for rollback failed.
+    #[error("deleting {kind} {name} of the version kept for rollback: {source}")]
+    Retire {
+        /// Object kind.
+        kind: String,
+        /// Object name.
         name: String,
         /// Cause.
         #[source]
@@ -245,6 +257,51 @@ impl Cluster {
                 source,
             }),
         }
+    }
+
+    /// Deletes one version's objects (the Deployment last, so that a failure part-way is
+    /// retried on the next pass: its autoscaler, budget and Service are named after it).
+    /// Objects already gone are fine.
+    pub(crate) async fn delete_version(&self, ns: &str, name: &str) -> Result<(), Error> {
+        let c = &self.client;
+        let dp = DeleteParams::default();
+        let gone = |r: Result<(), kube::Error>, kind: &str| match r {
+            Ok(()) => Ok(()),
+            Err(kube::Error::Api(ae)) if ae.code == 404 => Ok(()),
+            Err(source) => Err(Error::Retire {
+                kind: kind.into(),
+                name: name.to_string(),
+                source,
+            }),
+        };
+        gone(
+            Api::<HorizontalPodAutoscaler>::namespaced(c.clone(), ns)
+                .delete(name, &dp)
+                .await
+                .map(drop),
+            "HorizontalPodAutoscaler",
+        )?;
+        gone(
+            Api::<PodDisruptionBudget>::namespaced(c.clone(), ns)
+                .delete(name, &dp)
+                .await
+                .map(drop),
+            "PodDisruptionBudget",
+        )?;
+        gone(
+            Api::<Service>::namespaced(c.clone(), ns)
+                .delete(name, &dp)
+                .await
+                .map(drop),
+            "Service",
+        )?;
+        gone(
+            Api::<Deployment>::namespaced(c.clone(), ns)
+                .delete(name, &dp)
+                .await
+                .map(drop),
+            "Deployment",
+        )
     }
 
     pub(crate) async fn scale(&self, ns: &str, name: &str, replicas: i32) -> Result<(), Error> {

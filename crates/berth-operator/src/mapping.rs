@@ -208,3 +208,33 @@ pub fn route_for(phase: Phase, weight: u32) -> Route {
         },
     }
 }
+
+/// How long the losing version's Deployment stays at zero replicas after a release ends
+/// when the Application does not say (`release.retainPrevious`): a day, long enough for
+/// the problems a release brings to show, and for a rollback to need no new ReplicaSet.
+pub const DEFAULT_RETAIN: Millis = 24 * 3_600_000;
+
+/// How long the apps ask to keep the losing version: the longest of their
+/// `release.retainPrevious` (one release, one retention), [`DEFAULT_RETAIN`] for an app
+/// that does not say. A value that does not parse counts as the default: validation
+/// refuses it before it gets here.
+pub fn retain_for<'a>(apps: impl IntoIterator<Item = &'a Application>) -> Millis {
+    apps.into_iter()
+        .map(|a| {
+            a.spec
+                .release
+                .retain_previous
+                .as_deref()
+                .and_then(|d| berth_model::parse_duration(d).ok())
+                .map_or(DEFAULT_RETAIN, |secs| secs.saturating_mul(1_000))
+        })
+        .max()
+        .unwrap_or(DEFAULT_RETAIN)
+}
+
+/// Whether the losing version of a release that ended at `ended` may go now; `Err(left)`
+/// says how long it stays.
+pub fn retention_due(ended: Millis, retain: Millis, now: Millis) -> Result<(), Millis> {
+    let due = ended.saturating_add(retain);
+    if now >= due { Ok(()) } else { Err(due - now) }
+}

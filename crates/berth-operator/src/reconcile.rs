@@ -26,11 +26,13 @@ use kube::{Client, Resource, ResourceExt};
 pub use crate::cluster::Error;
 use crate::cluster::{Cluster, obj_name};
 use crate::mapping::{
-    Route, conditions, floor, hpa_bounds, plan_for, request_for, route_for, version_view,
+    Route, conditions, floor, hpa_bounds, plan_for, request_for, retain_for, retention_due,
+    route_for, version_view,
 };
 use crate::metrics::Metrics;
 use crate::release_crd::{
-    AppDeployments, Release, ReleaseStatus, StatusError, from_crd_status, to_crd_status,
+    AppDeployments, HistoryEntry, Release, ReleaseStatus, StatusError, format_time,
+    from_crd_status, to_crd_status,
 };
 use crate::verbs::{self, CONFLICT_REASON};
 
@@ -220,15 +222,20 @@ async fn pass(
     {
         // The routing of the pass that finished it may not have landed (the operator
         // stopped between the writes): put the Ingress at rest again; it is idempotent.
+        let mut found = Vec::new();
         for app_name in &spec.apps {
-            if let Some(app) = ctx.cluster.application(ns, app_name).await?
-                && app.spec.release.canary.is_some()
-                && let Err(r) = route(ctx, ns, &app, None, &spec.version, Route::Rest).await?
-            {
-                return Ok(Err(r));
+            if let Some(app) = ctx.cluster.application(ns, app_name).await? {
+                if app.spec.release.canary.is_some()
+                    && let Err(r) = route(ctx, ns, &app, None, &spec.version, Route::Rest).await?
+                {
+                    return Ok(Err(r));
+                }
+                found.push(app);
             }
         }
-        return Ok(Ok(Action::await_change()));
+        return retire(release, ns, prior, s, &found, now, ctx)
+            .await
+            .map(Ok);
     }
     if spec.apps.is_empty() {
         return Ok(Err(Refusal::new("spec.apps names no Application".into())));
@@ -427,6 +434,64 @@ async fn conflict(
                 format!("{why}; this Release will not start: delete it and start a new one then")
             }),
     )
+}
+
+/// After a release ends, keeps the losing version's Deployment (at zero) for the apps'
+/// `retainPrevious`, so that rolling back needs no new ReplicaSet, then deletes it with its
+/// autoscaler, budget and Service, and records when in the status. A loser that runs again
+/// (another release brought it back) is not touched.
+async fn retire(
+    release: &Release,
+    ns: &str,
+    prior: &ReleaseStatus,
+    st: &Status,
+    apps: &[Application],
+    now: Millis,
+    ctx: &Context,
+) -> Result<Action, Error> {
+    if prior.retired.is_some() {
+        return Ok(Action::await_change());
+    }
+    // The engine notes the step that finished the release; `since` is the fallback.
+    let ended = st.history.last().map_or(st.since, |(t, _)| *t);
+    if let Err(left) = retention_due(ended, retain_for(apps), now) {
+        return Ok(Action::requeue(Duration::from_millis(left)));
+    }
+    let mut notes = Vec::new();
+    for d in &prior.deployments {
+        let loser = if st.phase == Phase::Succeeded {
+            &d.old
+        } else {
+            &d.new
+        };
+        let live = ctx.cluster.deployments(ns, &d.app).await?;
+        let running = live
+            .iter()
+            .find(|x| x.name_any() == *loser)
+            .is_some_and(|x| x.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1) > 0);
+        if running {
+            notes.push(format!("kept {loser}: it runs again"));
+            continue;
+        }
+        ctx.cluster.delete_version(ns, loser).await?;
+        notes.push(format!("deleted {loser}"));
+    }
+    let why = format!(
+        "{} after the {} kept for rollback",
+        notes.join(", "),
+        berth_release::fmt_ms(retain_for(apps))
+    );
+    let mut status = prior.clone();
+    status.retired = Some(format_time(now));
+    status.history.push(HistoryEntry {
+        time: format_time(now),
+        message: why.clone(),
+    });
+    ctx.cluster
+        .write_status(ns, &release.name_any(), &status)
+        .await?;
+    publish(ctx, release, EventType::Normal, "Retired", "Retire", &why).await;
+    Ok(Action::await_change())
 }
 
 /// The canary slice of group 1 (`spec.release.canary.weight`) of the first app: lockstep

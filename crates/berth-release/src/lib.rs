@@ -654,13 +654,17 @@ fn gate_verdict(
     }
 }
 
-fn fmt_ms(ms: Millis) -> String {
+/// A duration as people write it (`1h30m`, `2m5s`, `40s`).
+pub fn fmt_ms(ms: Millis) -> String {
     let s = ms / 1000;
     let mut out = String::new();
-    if s >= 60 {
-        let _ = write!(out, "{}m", s / 60);
+    if s >= 3600 {
+        let _ = write!(out, "{}h", s / 3600);
     }
-    if !s.is_multiple_of(60) || s < 60 {
+    if s % 3600 >= 60 {
+        let _ = write!(out, "{}m", s % 3600 / 60);
+    }
+    if !s.is_multiple_of(60) || s == 0 {
         let _ = write!(out, "{}s", s % 60);
     }
     out

@@ -119,6 +119,15 @@ fn drive(
 }
 
 #[test]
+fn durations_read_as_people_write_them() {
+    let shown: Vec<String> = [0, 40_000, 552_000, 600_000, 5_400_000, 86_400_000]
+        .into_iter()
+        .map(fmt_ms)
+        .collect();
+    assert_eq!(shown, ["0s", "40s", "9m12s", "10m", "1h30m", "24h"]);
+}
+
+#[test]
 fn groups_move_ceil_of_their_share() {
     let forty: Vec<i32> = (1..=4).map(|k| moved(40, k, 4)).collect();
     assert_eq!(forty, [10, 20, 30, 40]);

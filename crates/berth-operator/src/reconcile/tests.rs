@@ -520,7 +520,11 @@ async fn a_finished_release_writes_nothing() {
         ),
         &[],
     );
-    assert_eq!(run(&store, T0).await, Action::await_change());
+    // Back when the old version's day of retention is over.
+    assert_eq!(
+        run(&store, T0).await,
+        Action::requeue(Duration::from_secs(86_400))
+    );
     // Its Applications are read (to put canary routing at rest); nothing is written.
     let seen = take_seen(&store);
     assert!(seen.iter().all(|r| r.method == "GET"), "{seen:?}");
@@ -953,4 +957,90 @@ async fn a_rollback_unpins_the_cookie_at_once_and_drains_the_weight_as_old_pods_
     let main = stored(&store, &format!("{INGRESSES}/web")).expect("Ingress");
     assert_eq!(backend(&main), "web");
     assert_eq!(stored(&store, &format!("{INGRESSES}/web-canary")), None);
+}
+
+fn succeeded_release() -> Value {
+    let mut done = to_crd_status(&Status {
+        phase: Phase::Succeeded,
+        group: 4,
+        stage: berth_release::Stage::Shrink,
+        totals: vec![8],
+        groups: vec![Default::default(); 4],
+        paused_from: None,
+        since: T0,
+        history: vec![(T0, "group 4 of 4 done: release complete".into())],
+    });
+    done.deployments = vec![AppDeployments {
+        app: "web".into(),
+        old: "web-1-0-0".into(),
+        new: "web-2-0-0".into(),
+    }];
+    release(
+        spec(json!({})),
+        Some(serde_json::to_value(done).expect("json")),
+    )
+}
+
+#[tokio::test]
+async fn the_losing_version_is_kept_for_the_retention_then_deleted_with_its_objects() {
+    let store = world(
+        succeeded_release(),
+        &[deployment("1.0.0", 0, 0), deployment("2.0.0", 8, 8)],
+    );
+    // The app asks for 2 h instead of the default day.
+    store
+        .lock()
+        .expect("lock")
+        .objects
+        .get_mut(&format!("{APPS}/web"))
+        .expect("app")["spec"]["release"]["retainPrevious"] = json!("2h");
+
+    let action = run(&store, T0 + 3_600_000).await;
+    assert_eq!(action, Action::requeue(Duration::from_secs(3_600)));
+    assert!(take_seen(&store).iter().all(|r| r.method == "GET"));
+
+    run(&store, T0 + 7_200_000).await;
+    let seen = take_seen(&store);
+    let deletes: Vec<&str> = seen
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path.as_str())
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            format!("{HPAS}/web-1-0-0"),
+            "/apis/policy/v1/namespaces/shop/poddisruptionbudgets/web-1-0-0".to_string(),
+            format!("{SERVICES}/web-1-0-0"),
+            format!("{DEPLOYMENTS}/web-1-0-0"),
+        ]
+    );
+    assert!(stored(&store, &format!("{DEPLOYMENTS}/web-1-0-0")).is_none());
+    assert!(stored(&store, &format!("{DEPLOYMENTS}/web-2-0-0")).is_some());
+    let status = patches_to(&seen, &format!("{RELEASES}/web-2/status"));
+    assert_eq!(status[0].body["status"]["retired"], "2026-11-24T16:00:00Z");
+    assert_eq!(
+        status[0].body["status"]["history"][1]["message"],
+        "deleted web-1-0-0 after the 2h kept for rollback"
+    );
+
+    // Once retired, a finished release writes nothing more.
+    run(&store, T0 + 9_000_000).await;
+    assert!(take_seen(&store).iter().all(|r| r.method == "GET"));
+}
+
+#[tokio::test]
+async fn a_losing_version_that_runs_again_is_not_deleted() {
+    let store = world(
+        succeeded_release(),
+        &[deployment("1.0.0", 3, 3), deployment("2.0.0", 8, 8)],
+    );
+    run(&store, T0 + 86_400_000).await;
+    let seen = take_seen(&store);
+    assert!(seen.iter().all(|r| r.method != "DELETE"), "{seen:?}");
+    let status = patches_to(&seen, &format!("{RELEASES}/web-2/status"));
+    assert_eq!(
+        status[0].body["status"]["history"][1]["message"],
+        "kept web-1-0-0: it runs again after the 24h kept for rollback"
+    );
 }
