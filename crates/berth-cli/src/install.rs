@@ -71,16 +71,21 @@ fn cluster_role() -> Value {
         "metadata": {"name": NAME, "labels": {"app.kubernetes.io/name": NAME}},
         "rules": [
             {"apiGroups": ["berth.dev"], "resources": ["applications"], "verbs": ["get", "list", "watch"]},
-            {"apiGroups": ["berth.dev"], "resources": ["releases"], "verbs": ["get", "list", "watch", "patch"]},
+            {"apiGroups": ["berth.dev"], "resources": ["applications/status"], "verbs": ["get", "patch"]},
+            // `create`: a new `spec.version` on an Application starts its Release.
+            {"apiGroups": ["berth.dev"], "resources": ["releases"], "verbs": ["get", "list", "watch", "create", "patch"]},
             {"apiGroups": ["berth.dev"], "resources": ["releases/status"], "verbs": ["get", "patch"]},
             {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch", "create", "patch", "delete"]},
             {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["get", "list", "watch", "create", "patch", "delete"]},
             // `delete`: the losing version's objects go once `retainPrevious` has passed.
-            {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list", "watch", "delete"]},
+            {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list", "watch", "create", "patch", "delete"]},
             // Canary routing: one Service per version, the app's Ingress pointed at the old
             // version and a canary Ingress, deleted when the release ends.
             {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "create", "patch", "delete"]},
             {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["get", "create", "patch", "delete"]},
+            // The Application controller applies what `berth render` writes.
+            {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "create", "patch"]},
+            {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["get", "create", "patch"]},
             {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
         ],
     })

@@ -5,6 +5,12 @@
 //! plan), [`proc_net`] (parsing /proc/net/tcp), [`procfs`] (the process tree), [`http`]
 //! (endpoint answers), [`cli`] (flags and environment). [`sys`] is the thin kernel layer.
 
+// glibc calls `main` below directly: std's start-up (stack-guard lookup through
+// /proc/self/maps, the stack-overflow handler, the main thread's name) costs start-up time
+// and pulls in code that makes the static binary bigger; what berth-init needs of it is
+// done by `sys::prepare_process`. Unit tests keep libtest's own `main`.
+#![cfg_attr(not(test), no_main)]
+
 mod argv;
 mod check;
 mod cli;
@@ -18,9 +24,17 @@ mod procfs;
 mod supervisor;
 mod sys;
 
-use clap::Parser;
+use std::ffi::{c_char, c_int};
 
-fn main() {
+/// The process's entry point, called by the C runtime as `main`. `std::env::args` still works:
+/// glibc hands argc and argv to std through `.init_array`.
+// `export_name` is an unsafe attribute (the symbol must not clash): it is what lets the C
+// runtime find this function. Unit tests keep libtest's `main`, and this is left unused.
+#[allow(unsafe_code)]
+#[cfg_attr(not(test), unsafe(export_name = "main"))]
+#[cfg_attr(test, allow(dead_code))]
+pub extern "C" fn berth_init_main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+    sys::prepare_process();
     let cli = cli::Cli::parse();
     let code = match cli.mode {
         Some(cli::Mode::Prestop(args)) => prestop::run(args),

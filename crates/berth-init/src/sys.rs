@@ -40,6 +40,43 @@ fn handled() -> SigSet {
     set
 }
 
+/// What std's start-up would do and berth-init relies on, for a `#![no_main]` binary: stdin,
+/// stdout and stderr open (on /dev/null when they were closed, so no file berth-init opens
+/// takes their place), and SIGPIPE kept from ending berth-init, so a write to a closed pipe
+/// fails with EPIPE instead. std ignores SIGPIPE; blocking it does the same without `unsafe`,
+/// and children still start with an empty mask and SIGPIPE at its default (see [`spawn`]).
+pub fn prepare_process() {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::IntoRawFd;
+
+    let (stdin, stdout, stderr) = (io::stdin(), io::stdout(), io::stderr());
+    let mut fds = [
+        PollFd::new(stdin.as_fd(), PollFlags::empty()),
+        PollFd::new(stdout.as_fd(), PollFlags::empty()),
+        PollFd::new(stderr.as_fd(), PollFlags::empty()),
+    ];
+    if poll(&mut fds, PollTimeout::ZERO).is_ok() {
+        for fd in &fds {
+            if fd
+                .revents()
+                .is_some_and(|r| r.contains(PollFlags::POLLNVAL))
+            {
+                // open(2) takes the lowest free number: the closed one, as they go in order.
+                // Without close-on-exec (which std sets), so children inherit it as with std.
+                if let Ok(null) = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open("/dev/null")
+                {
+                    let _ = rustix::io::fcntl_setfd(&null, rustix::io::FdFlags::empty());
+                    let _ = null.into_raw_fd();
+                }
+            }
+        }
+    }
+    let _ = SigSet::from(Signal::SIGPIPE).thread_block();
+}
+
 /// Pending signals, readable as a file descriptor.
 pub struct Signals {
     fd: SignalFd,
@@ -106,7 +143,7 @@ pub fn reap_one() -> Reap {
 
 /// Starts a program in its own process group with a clean signal state: an empty mask (berth-init
 /// keeps its handled signals blocked, and a child would inherit that) and default dispositions
-/// for the handled signals and SIGPIPE (which Rust's runtime ignores). `std::process::Command`
+/// for the handled signals and SIGPIPE (which [`prepare_process`] blocks). `std::process::Command`
 /// restores neither when it uses posix_spawn, so the spawn attributes are set here.
 pub fn spawn(argv: &[String]) -> io::Result<i32> {
     use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags, posix_spawnp};

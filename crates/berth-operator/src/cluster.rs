@@ -9,14 +9,14 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::Service;
-use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::core::v1::{Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
-use berth_model::Application;
+use berth_model::{Application, ApplicationStatus};
 
 use crate::release_crd::{Release, ReleaseStatus};
 
@@ -103,6 +103,18 @@ pub enum Error {
         /// Object kind.
         kind: String,
         /// Object name.
+        name: String,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// berth-render emitted a kind the operator does not know how to apply.
+    #[error("cannot apply a {0}: the operator does not know that kind")]
+    UnknownKind(String),
+    /// Writing an Application's status failed.
+    #[error("writing the status of Application {name}: {source}")]
+    WriteAppStatus {
+        /// Application name.
         name: String,
         /// Cause.
         #[source]
@@ -207,6 +219,85 @@ impl Cluster {
             .map_err(|source| Error::Create {
                 kind: "HorizontalPodAutoscaler".into(),
                 name,
+                source,
+            })
+    }
+
+    /// Applies one object `berth render` wrote, as field manager `berth`.
+    pub(crate) async fn apply_rendered(
+        &self,
+        ns: &str,
+        kind: &str,
+        obj: &Value,
+    ) -> Result<(), Error> {
+        let name = obj_name(obj);
+        let pp = PatchParams::apply(FIELD_MANAGER).force();
+        let patch = Patch::Apply(obj);
+        let c = self.client.clone();
+        let done = match kind {
+            "ServiceAccount" => Api::<ServiceAccount>::namespaced(c, ns)
+                .patch(&name, &pp, &patch)
+                .await
+                .map(drop),
+            "Service" => Api::<Service>::namespaced(c, ns)
+                .patch(&name, &pp, &patch)
+                .await
+                .map(drop),
+            "NetworkPolicy" => Api::<NetworkPolicy>::namespaced(c, ns)
+                .patch(&name, &pp, &patch)
+                .await
+                .map(drop),
+            "Ingress" => Api::<Ingress>::namespaced(c, ns)
+                .patch(&name, &pp, &patch)
+                .await
+                .map(drop),
+            "Deployment" => Api::<Deployment>::namespaced(c, ns)
+                .patch(&name, &pp, &patch)
+                .await
+                .map(drop),
+            "HorizontalPodAutoscaler" => Api::<HorizontalPodAutoscaler>::namespaced(c, ns)
+                .patch(&name, &pp, &patch)
+                .await
+                .map(drop),
+            "PodDisruptionBudget" => Api::<PodDisruptionBudget>::namespaced(c, ns)
+                .patch(&name, &pp, &patch)
+                .await
+                .map(drop),
+            // berth-render emits only the kinds above; a new one must be added here.
+            other => {
+                return Err(Error::UnknownKind(other.to_string()));
+            }
+        };
+        done.map_err(|source| Error::Create {
+            kind: kind.to_string(),
+            name,
+            source,
+        })
+    }
+
+    /// Writes an Application's status (server-side apply on the status subresource).
+    pub(crate) async fn write_app_status(
+        &self,
+        ns: &str,
+        name: &str,
+        status: &ApplicationStatus,
+    ) -> Result<(), Error> {
+        let patch = json!({
+            "apiVersion": "berth.dev/v1alpha1",
+            "kind": "Application",
+            "metadata": {"name": name},
+            "status": status,
+        });
+        Api::<Application>::namespaced(self.client.clone(), ns)
+            .patch_status(
+                name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await
+            .map(drop)
+            .map_err(|source| Error::WriteAppStatus {
+                name: name.to_string(),
                 source,
             })
     }

@@ -9,6 +9,7 @@
 //! Must not: hold release logic the simulator cannot run. Every rule lives in
 //! `berth-release`; this crate only reads, maps and writes.
 
+pub mod application;
 pub mod cluster;
 pub mod leader;
 pub mod mapping;

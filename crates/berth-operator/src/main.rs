@@ -1,5 +1,6 @@
-//! `berth-operator`: runs the Release controller against the cluster of the kubeconfig (or
-//! the in-cluster service account), with leader election, `/healthz` and `/metrics`.
+//! `berth-operator`: runs the Release and Application controllers against the cluster of
+//! the kubeconfig (or the in-cluster service account), with leader election, `/healthz` and
+//! `/metrics`.
 //!
 //! Usage: `berth-operator [--metrics-addr ADDR] [--lease-namespace NS] [--lease-name NAME]
 //! [--no-leader-election]`. The identity in the Lease and on Events is `$POD_NAME`, else
@@ -9,6 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use berth_model::Application;
+use berth_operator::application;
 use berth_operator::leader::Elector;
 use berth_operator::metrics;
 use berth_operator::reconcile::{Context, error_policy, reconcile, releases_for_deployment};
@@ -57,6 +60,13 @@ impl Options {
             }
         }
         Ok(o)
+    }
+}
+
+/// Resolves when leadership is lost; never when the sender is gone unused.
+async fn lost(mut rx: watch::Receiver<bool>) {
+    if rx.wait_for(|l| *l).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -117,7 +127,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", options.metrics_addr))?;
     let ctx = Arc::new(Context::new(client.clone(), Some(identity.clone())));
 
-    let (lost_tx, mut lost_rx) = watch::channel(false);
+    let (lost_tx, lost_rx) = watch::channel(false);
     let mut leading: Option<Arc<Elector>> = None;
     if options.leader_election {
         let elector = Elector::new(
@@ -166,13 +176,7 @@ async fn main() -> anyhow::Result<()> {
     }));
 
     let lost_check = lost_rx.clone();
-    let lost = async move {
-        // Resolves when leadership is lost; never when the sender is gone unused.
-        if lost_rx.wait_for(|l| *l).await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    controller
+    let releases = controller
         .watches(
             Api::<Deployment>::all(client.clone()),
             // Only berth's Deployments, by label existence.
@@ -180,15 +184,39 @@ async fn main() -> anyhow::Result<()> {
             move |d| releases_for_deployment(&store.state(), &d),
         )
         .shutdown_on_signal()
-        .graceful_shutdown_on(lost)
-        .run(reconcile, error_policy, ctx)
+        .graceful_shutdown_on(lost(lost_rx.clone()))
+        .run(reconcile, error_policy, ctx.clone())
         .for_each(|result| async move {
             match result {
                 Ok((release, _)) => tracing::debug!(%release, "reconciled"),
-                Err(e) => tracing::warn!(error = %e, "controller"),
+                Err(e) => tracing::warn!(error = %e, "Release controller"),
             }
-        })
-        .await;
+        });
+    let applications = Controller::new(
+        Api::<Application>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .watches(
+        Api::<Deployment>::all(client.clone()),
+        watcher::Config::default().labels(berth_render::APP_LABEL),
+        |d| application::application_for_deployment(&d),
+    )
+    // A release that starts or ends changes what the Application's status says.
+    .watches(
+        Api::<Release>::all(client.clone()),
+        watcher::Config::default(),
+        |r| application::applications_for_release(&r),
+    )
+    .shutdown_on_signal()
+    .graceful_shutdown_on(lost(lost_rx))
+    .run(application::reconcile, application::error_policy, ctx)
+    .for_each(|result| async move {
+        match result {
+            Ok((app, _)) => tracing::debug!(%app, "reconciled"),
+            Err(e) => tracing::warn!(error = %e, "Application controller"),
+        }
+    });
+    tokio::join!(releases, applications);
     if *lost_check.borrow() {
         // A non-zero exit restarts the pod, which then campaigns again like any follower.
         bail!("lost the leader Lease; stopped reconciling");
