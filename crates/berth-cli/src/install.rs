@@ -83,6 +83,8 @@ fn cluster_role() -> Value {
             // version and a canary Ingress, deleted when the release ends.
             {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "create", "patch", "delete"]},
             {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["get", "create", "patch", "delete"]},
+            // Terminating pods count until gone (the Deployment status needs a feature gate).
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
             // The Application controller applies what `berth render` writes.
             {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "create", "patch"]},
             {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["get", "create", "patch"]},

@@ -9,11 +9,13 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Service, ServiceAccount};
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Pod, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 
 use berth_model::{Application, ApplicationStatus};
@@ -44,6 +46,15 @@ pub enum Error {
     /// Listing the namespace's Releases (to refuse a conflicting one) failed.
     #[error("listing Releases: {0}")]
     ListReleases(#[source] kube::Error),
+    /// Listing an app's Pods (to count the terminating ones) failed.
+    #[error("listing the Pods of {app}: {source}")]
+    ListPods {
+        /// Application name.
+        app: String,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
     /// Listing an app's Deployments failed.
     #[error("listing the Deployments of {app}: {source}")]
     ListDeployments {
@@ -183,6 +194,33 @@ impl Cluster {
                 app: app.to_string(),
                 source,
             })
+    }
+
+    /// How many of an app's pods are terminating, by version (the `berth.dev/version`
+    /// label): the Deployment status counts them only where the 1.33 feature gate
+    /// `DeploymentReplicaSetTerminatingReplicas` is on.
+    pub(crate) async fn terminating_pods(
+        &self,
+        ns: &str,
+        app: &str,
+    ) -> Result<BTreeMap<String, i32>, Error> {
+        let lp = ListParams::default().labels(&format!("{}={app}", berth_render::APP_LABEL));
+        let pods = Api::<Pod>::namespaced(self.client.clone(), ns)
+            .list(&lp)
+            .await
+            .map_err(|source| Error::ListPods {
+                app: app.to_string(),
+                source,
+            })?;
+        let mut out = BTreeMap::new();
+        for p in pods.items {
+            if p.metadata.deletion_timestamp.is_some()
+                && let Some(v) = p.labels().get(berth_render::VERSION_LABEL)
+            {
+                *out.entry(v.clone()).or_insert(0) += 1;
+            }
+        }
+        Ok(out)
     }
 
     /// Applies a rendered Deployment and returns it as the server has it.

@@ -2,6 +2,8 @@
 //! view, and from the engine's decision to autoscaler bounds and status conditions. No
 //! I/O, no clock: `now` comes in as a value, so all of it is tested without a cluster.
 
+use std::collections::BTreeMap;
+
 use berth_model::{Application, Budget, Condition};
 use berth_release::{Gate, Millis, Phase, Plan, Request, Status, VersionView};
 use k8s_openapi::api::apps::v1::Deployment;
@@ -98,18 +100,29 @@ pub fn request_for(spec: &ReleaseSpec, status: Option<&Status>) -> Request {
 
 /// One Deployment as the engine sees it. Counts come from the Deployment's status, which
 /// may lag its spec; a lagging count only ever makes the engine wait longer.
-pub fn version_view(d: &Deployment) -> VersionView {
+///
+/// `terminating` is how many of the app's pods, by version label, are being deleted (from a
+/// Pod list): pods being deleted still hold their node's resources and may still serve, so
+/// they count until gone. The Deployment's own `terminatingReplicas` is preferred where the
+/// 1.33 feature gate fills it.
+pub fn version_view(d: &Deployment, terminating: &BTreeMap<String, i32>) -> VersionView {
     let status = d.status.as_ref();
+    let listed = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.match_labels.as_ref())
+        .and_then(|l| l.get(berth_render::VERSION_LABEL))
+        .and_then(|v| terminating.get(v).copied())
+        .unwrap_or(0);
     VersionView {
         deployment: d.name_any(),
         // Kubernetes defaults an absent `spec.replicas` to 1.
         replicas: d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
         ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
-        // Pods being deleted still hold their node's resources and may still serve; they
-        // count until gone (`terminatingReplicas` needs the 1.33 feature gate; without it
-        // the engine sees only the non-terminating ones).
         pods: status.and_then(|s| s.replicas).unwrap_or(0)
-            + status.and_then(|s| s.terminating_replicas).unwrap_or(0),
+            + status
+                .and_then(|s| s.terminating_replicas)
+                .unwrap_or(listed),
     }
 }
 

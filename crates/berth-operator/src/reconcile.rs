@@ -10,6 +10,7 @@
 //! API calls in [`crate::cluster`], so that only those calls need a cluster (or a mocked
 //! one).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -93,6 +94,8 @@ impl Context {
 struct AppState {
     name: String,
     app: Application,
+    /// Terminating pods by version label.
+    terminating: BTreeMap<String, i32>,
     old: Deployment,
     new: Deployment,
     bounds: (i32, i32),
@@ -291,7 +294,10 @@ async fn pass(
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                let (old, new) = (version_view(&a.old), version_view(&a.new));
+                let (old, new) = (
+                    version_view(&a.old, &a.terminating),
+                    version_view(&a.new, &a.terminating),
+                );
                 let total = started
                     .as_ref()
                     .and_then(|s| s.totals.get(i).copied())
@@ -591,6 +597,7 @@ async fn app_state(
     };
     let new_name = obj_name(&new_json);
     let live = ctx.cluster.deployments(ns, &app_name).await?;
+    let terminating = ctx.cluster.terminating_pods(ns, &app_name).await?;
     let recorded = prior.deployments.iter().find(|d| d.app == app_name);
     if let Some(r) = recorded
         && r.new != new_name
@@ -637,6 +644,7 @@ async fn app_state(
         }
     };
     Ok(Ok(AppState {
+        terminating,
         app: app.clone(),
         name: app_name,
         old,

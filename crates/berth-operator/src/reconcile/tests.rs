@@ -241,6 +241,8 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
             format!("GET {RELEASES}"),
             format!("GET {APPS}/web"),
             format!("GET {DEPLOYMENTS}"),
+            // Terminating pods still count (the Deployment status may not say).
+            "GET /api/v1/namespaces/shop/pods".to_string(),
             // Created at zero as `berth`, then grown to group 1's share as `berth-release`.
             format!("PATCH {DEPLOYMENTS}/web-2-0-0"),
             format!("PATCH {HPAS}/web-2-0-0"),
@@ -254,7 +256,7 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
     );
     assert_eq!(seen[2].query, "&labelSelector=berth.dev%2Fapp%3Dweb");
 
-    let create = &seen[3];
+    let create = &seen[4];
     assert_apply(create, "berth");
     // Exactly as kube-core's `PatchParams` writes it (it starts every query with `&`).
     assert_eq!(create.query, "&force=true&fieldManager=berth");
@@ -269,25 +271,25 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
         create.body["spec"]["template"]["spec"]["containers"][0]["image"],
         "registry.example.com/shop/web:2.0.0"
     );
-    assert_apply(&seen[4], "berth");
-    assert_eq!(seen[4].body["kind"], "HorizontalPodAutoscaler");
+    assert_apply(&seen[5], "berth");
+    assert_eq!(seen[5].body["kind"], "HorizontalPodAutoscaler");
 
     // Group 1 of 4 of 8 replicas: ceil(8·1/4) = 2 new pods, the old 8 untouched (surge-first).
-    let grow = &seen[6];
+    let grow = &seen[7];
     assert_apply(grow, "berth-release");
     assert_eq!(grow.body["spec"], json!({"replicas": 2}));
     // Each autoscaler pinned to its version's count so it cannot undo the group.
-    assert_apply(&seen[7], "berth-release");
+    assert_apply(&seen[8], "berth-release");
     assert_eq!(
-        seen[7].body["spec"],
+        seen[8].body["spec"],
         json!({"minReplicas": 2, "maxReplicas": 2})
     );
     assert_eq!(
-        seen[8].body["spec"],
+        seen[9].body["spec"],
         json!({"minReplicas": 8, "maxReplicas": 8})
     );
 
-    let status = &seen[5];
+    let status = &seen[6];
     assert_apply(status, "berth");
     assert_eq!(status.body["kind"], "Release");
     assert_eq!(status.body["status"]["phase"], "Progressing");
@@ -304,7 +306,7 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
     );
     assert_eq!(status.body["status"]["observedGeneration"], 1);
 
-    let event = &seen[9];
+    let event = &seen[10];
     assert_eq!(event.body["reason"], "Progressing");
     assert_eq!(event.body["regarding"]["kind"], "Release");
     assert!(
@@ -1043,4 +1045,48 @@ async fn a_losing_version_that_runs_again_is_not_deleted() {
         status[0].body["status"]["history"][1]["message"],
         "kept web-1-0-0: it runs again after the 24h kept for rollback"
     );
+}
+
+#[tokio::test]
+async fn old_pods_still_terminating_hold_the_group_where_the_deployment_status_forgets_them() {
+    let store = world(release(spec(json!({})), None), &[deployment("1.0.0", 8, 8)]);
+    run(&store, T0).await;
+    settle(&store);
+    run(&store, T0 + 30_000).await;
+    // The old version went to 6; its status says 6, but 2 pods are still draining.
+    settle(&store);
+    for i in 0..2 {
+        store.lock().expect("lock").objects.insert(
+            format!("/api/v1/namespaces/shop/pods/web-1-0-0-{i}"),
+            json!({"apiVersion": "v1", "kind": "Pod",
+                   "metadata": {"name": format!("web-1-0-0-{i}"), "namespace": NS,
+                                "deletionTimestamp": "2026-11-24T14:00:30Z",
+                                "labels": {"berth.dev/app": "web", "berth.dev/version": "1-0-0"}}}),
+        );
+    }
+    take_seen(&store);
+    run(&store, T0 + 60_000).await;
+    let st = stored_release(&store).status.clone().expect("status");
+    assert_eq!(
+        (st.group, st.stage),
+        (1, Some(crate::release_crd::ReleaseStage::Shrink))
+    );
+    assert_eq!(st.groups[0].ready, None);
+    assert!(
+        st.conditions[0]
+            .message
+            .contains("waiting for 2 old pods of web to stop"),
+        "{:?}",
+        st.conditions
+    );
+
+    // Gone: group 1 is done.
+    store
+        .lock()
+        .expect("lock")
+        .objects
+        .retain(|k, _| !k.starts_with("/api/v1/namespaces/shop/pods/"));
+    run(&store, T0 + 90_000).await;
+    let st = stored_release(&store).status.clone().expect("status");
+    assert_eq!(st.groups[0].ready.as_deref(), Some("2026-11-24T14:01:30Z"));
 }
