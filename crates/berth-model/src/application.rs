@@ -23,15 +23,16 @@ use crate::tier::Tier;
     doc = "A service berth manages: one short spec compiled into per-version Deployments, autoscalers and disruption budgets plus a stable Service, NetworkPolicy and Ingress.",
     printcolumn(name = "Tier", type_ = "string", json_path = ".spec.tier"),
     printcolumn(name = "Product", type_ = "string", json_path = ".spec.productLine"),
+    printcolumn(name = "Wanted", type_ = "string", json_path = ".spec.version"),
     printcolumn(
-        name = "Version",
+        name = "Running",
         type_ = "string",
         json_path = ".status.currentVersion"
     ),
     printcolumn(
-        name = "Ready",
+        name = "UpToDate",
         type_ = "string",
-        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+        json_path = ".status.conditions[?(@.type==\"UpToDate\")].reason"
     ),
     printcolumn(
         name = "Age",
@@ -141,7 +142,8 @@ pub struct ApplicationStatus {
     /// The generation of the spec last acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Conditions in the Kubernetes shape (`Ready`, `Progressing`, ...).
+    /// Conditions in the Kubernetes shape: `Applied` (what `berth render` writes is in
+    /// place) and `UpToDate` (the running version is `spec.version`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
 }
