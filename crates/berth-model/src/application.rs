@@ -139,6 +139,11 @@ pub struct ApplicationStatus {
     /// The version that currently serves all traffic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_version: Option<String>,
+    /// The `spec.version` the operator last acted on (applied, or started a Release of): a
+    /// version changed by a Release started by hand is not undone until `spec.version`
+    /// itself changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acted_version: Option<String>,
     /// The generation of the spec last acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,

@@ -17,7 +17,8 @@
 //! - a `spec.version` other than the running one, with no release of the app under way,
 //!   creates the Release `<app>-<version>` with the Application's strategy; if that Release
 //!   exists and is finished (rolled back, say), nothing is created again and the status says
-//!   what to do;
+//!   what to do; a version the controller already acted on (`status.actedVersion`) is not
+//!   released again when a Release started by hand moved the app elsewhere since;
 //! - the status carries `currentVersion` and two conditions: `Applied` (the rendered objects
 //!   are in place) and `UpToDate` (the running version is `spec.version`).
 
@@ -51,6 +52,8 @@ pub struct AppPlan {
     pub current_version: Option<String>,
     /// `UpToDate` as (status, reason, message).
     pub up_to_date: (bool, &'static str, String),
+    /// The `spec.version` acted on, for the status.
+    pub acted_version: Option<String>,
 }
 
 /// The running Deployment of an app: the largest one with replicas (older versions are
@@ -119,9 +122,13 @@ pub fn plan(
         run.map(shown_version)
     };
     let mut release = None;
+    let acted = app.status.as_ref().and_then(|s| s.acted_version.clone());
+    let mut acted_version = Some(version.clone());
     let up_to_date = if fresh || on_target {
         (true, "Running", format!("version {version} serves the app"))
     } else if let Some(r) = holding {
+        // Acted on once the release under way ends.
+        acted_version = acted;
         (
             false,
             "Releasing",
@@ -143,6 +150,17 @@ pub fn plan(
             format!(
                 "release {release_name} of version {version} ended ({phase}); set spec.version back to {}, or delete release {release_name} to try again",
                 current_version.as_deref().unwrap_or("the running version")
+            ),
+        )
+    } else if acted.as_deref() == Some(version.as_str()) {
+        // Another release (started by hand) moved the app since: undoing it because the spec
+        // still names the version before would surprise whoever started it.
+        (
+            false,
+            "Diverged",
+            format!(
+                "version {} runs, released outside spec.version ({version}): set spec.version to {0} to keep it, or start a release of {version}",
+                current_version.as_deref().unwrap_or("(none)")
             ),
         )
     } else {
@@ -175,6 +193,7 @@ pub fn plan(
         release,
         current_version,
         up_to_date,
+        acted_version,
     })
 }
 
@@ -185,7 +204,7 @@ pub fn status(
     generation: Option<i64>,
     applied: (bool, &str, String),
     up_to_date: (bool, &str, String),
-    current_version: Option<String>,
+    (current_version, acted_version): (Option<String>, Option<String>),
     now: Millis,
 ) -> ApplicationStatus {
     let prior = previous
@@ -211,6 +230,7 @@ pub fn status(
         .collect();
     ApplicationStatus {
         current_version,
+        acted_version,
         observed_generation: generation,
         conditions,
     }
@@ -273,7 +293,10 @@ async fn reconcile_once(app: &Application, ctx: &Context) -> Result<Action, Erro
                 generation,
                 (false, "InvalidSpec", why.clone()),
                 (false, "InvalidSpec", "the spec does not render".into()),
-                app.status.as_ref().and_then(|s| s.current_version.clone()),
+                (
+                    app.status.as_ref().and_then(|s| s.current_version.clone()),
+                    app.status.as_ref().and_then(|s| s.acted_version.clone()),
+                ),
                 now,
             );
             if app.status.as_ref() != Some(&st) {
@@ -314,7 +337,7 @@ async fn reconcile_once(app: &Application, ctx: &Context) -> Result<Action, Erro
             format!("{} objects applied", p.apply.len()),
         ),
         p.up_to_date,
-        p.current_version,
+        (p.current_version, p.acted_version),
         now,
     );
     if app.status.as_ref() != Some(&st) {

@@ -287,3 +287,45 @@ async fn a_spec_that_does_not_render_is_reported_and_nothing_is_applied() {
         "{c}"
     );
 }
+
+#[tokio::test]
+async fn a_release_started_by_hand_is_not_undone_until_spec_version_changes() {
+    // The controller acted on 1.0.0; a hand-started release then moved the app to 2.0.0.
+    let mut a = app("1.0.0", false);
+    a["status"] = json!({"currentVersion": "1.0.0", "actedVersion": "1.0.0"});
+    let store = world(
+        a,
+        &[deployment("1.0.0", 0), deployment("2.0.0", 8)],
+        &[release("web-2-0-0", "2.0.0", Some("Succeeded"))],
+    );
+    let seen = run(&store).await;
+    assert!(
+        !seen
+            .iter()
+            .any(|r| r.path == RELEASES && r.method == "POST")
+    );
+    let st = app_status(&seen);
+    assert_eq!(st["currentVersion"], "2.0.0");
+    let c = condition(st, "UpToDate");
+    assert_eq!(c["reason"], "Diverged");
+    assert_eq!(
+        c["message"],
+        "version 2.0.0 runs, released outside spec.version (1.0.0): set spec.version to 2.0.0 to keep it, or start a release of 1.0.0"
+    );
+
+    // The spec now names 3.0.0: that is a request, and it is released.
+    let mut a = app("3.0.0", false);
+    a["status"] = json!({"currentVersion": "2.0.0", "actedVersion": "1.0.0"});
+    let store = world(
+        a,
+        &[deployment("1.0.0", 0), deployment("2.0.0", 8)],
+        &[release("web-2-0-0", "2.0.0", Some("Succeeded"))],
+    );
+    let seen = run(&store).await;
+    let post = seen
+        .iter()
+        .find(|r| r.path == RELEASES && r.method == "POST")
+        .expect("released");
+    assert_eq!(post.body["spec"]["version"], "3.0.0");
+    assert_eq!(app_status(&seen)["actedVersion"], "3.0.0");
+}
