@@ -372,7 +372,7 @@ fn bad_flags_and_bad_environment_values_exit_2_naming_the_setting_and_the_fix() 
 
 #[test]
 fn help_documents_every_environment_variable() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_berth-init"))
+    let out = std::process::Command::new(common::bin())
         .arg("--help")
         .output()
         .expect("help");

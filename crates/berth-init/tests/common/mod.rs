@@ -15,17 +15,19 @@ use std::time::{Duration, Instant};
 /// Generous bound for anything that should happen "soon" on a slow, shared CI machine.
 pub const SOON: Duration = Duration::from_secs(20);
 
+/// The berth-init binary under test: `$BERTH_TEST_INIT_BIN` when set (another build of it,
+/// e.g. the musl one `scripts/test-init-musl` makes), else this build's.
+pub fn bin() -> String {
+    std::env::var("BERTH_TEST_INIT_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_berth-init").to_string())
+}
+
 /// A `berth-init` command (through `sh -c 'ulimit -c 0; exec ...'`, so signals that dump core
 /// leave no files; exec keeps the pid) with none of its settings in the environment; add flags
 /// and the main command with `.args`.
 pub fn berth_init() -> Command {
     let mut cmd = Command::new("/bin/sh");
-    cmd.args([
-        "-c",
-        "ulimit -c 0; exec \"$@\"",
-        "sh",
-        env!("CARGO_BIN_EXE_berth-init"),
-    ]);
+    cmd.args(["-c", "ulimit -c 0; exec \"$@\"", "sh", &bin()]);
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("BERTH_INIT_") {
             cmd.env_remove(key);
