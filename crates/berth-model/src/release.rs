@@ -144,6 +144,11 @@ pub struct ReleaseStatus {
     /// The generation of the spec last acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// When the end state of a finished release was confirmed in place (RFC 3339): the
+    /// losing version at zero, the autoscalers' bounds, the Ingress at rest. Until then every
+    /// pass re-applies it, so an operator stopped mid-way never leaves it half done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled: Option<String>,
     /// When the losing version's Deployment, kept at zero replicas for a rollback, was
     /// deleted with its autoscaler, disruption budget and Service (RFC 3339), once the
     /// Application's `release.retainPrevious` had passed.

@@ -43,6 +43,15 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    /// Reading the Release being reconciled failed.
+    #[error("reading Release {name}: {source}")]
+    ReadRelease {
+        /// Release name.
+        name: String,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
     /// Listing the namespace's Releases (to refuse a conflicting one) failed.
     #[error("listing Releases: {0}")]
     ListReleases(#[source] kube::Error),
@@ -244,24 +253,6 @@ impl Cluster {
             })
     }
 
-    pub(crate) async fn create_hpa(&self, ns: &str, obj: &Value) -> Result<(), Error> {
-        let name = obj_name(obj);
-        Api::<HorizontalPodAutoscaler>::namespaced(self.client.clone(), ns)
-            .patch(
-                &name,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(obj),
-            )
-            .await
-            .map(drop)
-            .map_err(|source| Error::Create {
-                kind: "HorizontalPodAutoscaler".into(),
-                name,
-                source,
-            })
-    }
-
-    /// Applies one object `berth render` wrote, as field manager `berth`.
     pub(crate) async fn apply_rendered(
         &self,
         ns: &str,
@@ -371,6 +362,36 @@ impl Cluster {
             .await
             .map(drop)
             .map_err(|source| Error::Route { name, source })
+    }
+
+    /// Deletes an app's canary Ingress if it is there and labelled as that app's (a name
+    /// alone could be another app's Ingress: an Application may be called `web-canary`).
+    pub(crate) async fn delete_canary_ingress(&self, ns: &str, app: &str) -> Result<(), Error> {
+        let name = berth_render::canary_ingress_name(app);
+        let found = Api::<Ingress>::namespaced(self.client.clone(), ns)
+            .get_opt(&name)
+            .await
+            .map_err(|source| Error::Route {
+                name: name.clone(),
+                source,
+            })?;
+        match found {
+            Some(i) if i.labels().get(berth_render::APP_LABEL).map(String::as_str) == Some(app) => {
+                self.delete_ingress(ns, &name).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// One Release, read from the API server; `None` once deleted.
+    pub(crate) async fn release(&self, ns: &str, name: &str) -> Result<Option<Release>, Error> {
+        Api::<Release>::namespaced(self.client.clone(), ns)
+            .get_opt(name)
+            .await
+            .map_err(|source| Error::ReadRelease {
+                name: name.to_string(),
+                source,
+            })
     }
 
     /// Deletes an Ingress; one already gone is fine.

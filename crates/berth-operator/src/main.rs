@@ -127,6 +127,25 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", options.metrics_addr))?;
     let ctx = Arc::new(Context::new(client.clone(), Some(identity.clone())));
 
+    let controller = Controller::new(
+        Api::<Release>::all(client.clone()),
+        watcher::Config::default(),
+    );
+    let store = controller.store();
+    let scrape_store = store.clone();
+    let scrape_metrics = ctx.metrics.clone();
+    // Served before the election: a follower is alive and ready to take over, and its
+    // readiness probe must say so (a follower that never turns ready blocks the operator's
+    // own rollouts and node drains under its disruption budget).
+    tokio::spawn(metrics::serve(listener, move || {
+        let releases = scrape_store.state();
+        scrape_metrics.render(
+            releases
+                .iter()
+                .map(|r| r.status.as_ref().and_then(|s| s.phase).map(|p| p.as_str())),
+        )
+    }));
+
     let (lost_tx, lost_rx) = watch::channel(false);
     let mut leading: Option<Arc<Elector>> = None;
     if options.leader_election {
@@ -158,22 +177,6 @@ async fn main() -> anyhow::Result<()> {
         leading = Some(elector.clone());
         tokio::spawn(lead(elector, lost_tx));
     }
-
-    let controller = Controller::new(
-        Api::<Release>::all(client.clone()),
-        watcher::Config::default(),
-    );
-    let store = controller.store();
-    let scrape_store = store.clone();
-    let scrape_metrics = ctx.metrics.clone();
-    tokio::spawn(metrics::serve(listener, move || {
-        let releases = scrape_store.state();
-        scrape_metrics.render(
-            releases
-                .iter()
-                .map(|r| r.status.as_ref().and_then(|s| s.phase).map(|p| p.as_str())),
-        )
-    }));
 
     let lost_check = lost_rx.clone();
     let releases = controller

@@ -40,6 +40,9 @@ use crate::verbs::{self, CONFLICT_REASON};
 /// How long to wait before looking again at a Release that was refused (its Application
 /// may appear, or be fixed).
 pub const REFUSED_RETRY: Duration = Duration::from_secs(60);
+/// How long a finished release waits while a later release of its apps runs before it
+/// looks again (to settle and retire).
+pub const HELD_RETRY: Duration = Duration::from_secs(600);
 /// How long to wait before retrying a reconcile whose API call failed.
 pub const ERROR_RETRY: Duration = Duration::from_secs(15);
 
@@ -167,11 +170,18 @@ pub fn releases_for_deployment(
         .collect()
 }
 
-async fn reconcile_once(release: &Arc<Release>, ctx: &Context) -> Result<Action, Error> {
-    let name = release.name_any();
-    let ns = release
+async fn reconcile_once(cached: &Arc<Release>, ctx: &Context) -> Result<Action, Error> {
+    let name = cached.name_any();
+    let ns = cached
         .namespace()
         .ok_or_else(|| Error::NoNamespace(name.clone()))?;
+    // Read from the API server, not the watch cache: the counts derive from the status, and
+    // a cache that has not yet seen the last pass's status write would start the release
+    // again and move its replicas twice.
+    let Some(fresh) = ctx.cluster.release(&ns, &name).await? else {
+        return Ok(Action::await_change());
+    };
+    let release = &fresh;
     let prior = release.status.clone().unwrap_or_default();
     let now = (ctx.clock)();
     match pass(release, &ns, &prior, now, ctx).await? {
@@ -223,22 +233,39 @@ async fn pass(
     if let Some(s) = &started
         && (s.phase == Phase::RolledBack || (s.phase == Phase::Succeeded && !spec.rollback))
     {
-        // The routing of the pass that finished it may not have landed (the operator
-        // stopped between the writes): put the Ingress at rest again; it is idempotent.
+        // A later release of these apps owns their counts, bounds and routing now.
+        let me = release.name_any();
+        let held = ctx.cluster.releases(ns).await?.iter().any(|r| {
+            r.name_any() != me
+                && !verbs::finished(r)
+                && r.spec.apps.iter().any(|a| spec.apps.contains(a))
+        });
+        if held {
+            return Ok(Ok(Action::requeue(HELD_RETRY)));
+        }
         let mut found = Vec::new();
         for app_name in &spec.apps {
             if let Some(app) = ctx.cluster.application(ns, app_name).await? {
-                if app.spec.release.canary.is_some()
-                    && let Err(r) = route(ctx, ns, &app, None, &spec.version, Route::Rest).await?
-                {
-                    return Ok(Err(r));
-                }
                 found.push(app);
             }
         }
-        return retire(release, ns, prior, s, &found, now, ctx)
+        let mut prior = prior.clone();
+        if prior.settled.is_none() {
+            if let Err(r) = settle(ctx, ns, s, &prior, &found).await? {
+                return Ok(Err(r));
+            }
+            prior.settled = Some(format_time(now));
+            ctx.cluster
+                .write_status(ns, &release.name_any(), &prior)
+                .await?;
+        }
+        return retire(release, ns, &prior, s, &found, now, ctx)
             .await
             .map(Ok);
+    }
+    if started.is_none() && spec.paused {
+        // Created paused: nothing moves until it is resumed (starting would scale group 1).
+        return Ok(Ok(Action::await_change()));
     }
     if spec.apps.is_empty() {
         return Ok(Err(Refusal::new("spec.apps names no Application".into())));
@@ -348,14 +375,8 @@ async fn pass(
             .write_status(ns, &release.name_any(), &crd)
             .await?;
     }
-    for c in &commands {
-        let berth_release::Command::Scale {
-            deployment,
-            replicas,
-            ..
-        } = c;
-        ctx.cluster.scale(ns, deployment, *replicas).await?;
-    }
+    // Autoscalers are pinned before the counts move (an autoscaler still on the app's
+    // bounds could undo a count), and traffic moves before old pods go.
     let want = targets(&status, &plan);
     for (a, (v, t)) in apps.iter().zip(view.apps.iter().zip(want)) {
         let (new_bounds, old_bounds) = hpa_bounds(status.phase, t, v.new.replicas, a.bounds);
@@ -388,6 +409,15 @@ async fn pass(
         {
             return Ok(Err(r));
         }
+    }
+
+    for c in &commands {
+        let berth_release::Command::Scale {
+            deployment,
+            replicas,
+            ..
+        } = c;
+        ctx.cluster.scale(ns, deployment, *replicas).await?;
     }
 
     // An Event per step that changed the status (the engine notes each in the history), so
@@ -440,6 +470,55 @@ async fn conflict(
                 format!("{why}; this Release will not start: delete it and start a new one then")
             }),
     )
+}
+
+/// Puts a finished release's end state in place, idempotently: the losing version at zero,
+/// the winner's autoscaler on the app's bounds and the loser's at one, the Ingress at rest
+/// and no canary Ingress. The pass that finished the release wrote the same, but it may
+/// have stopped part-way (its status went first).
+async fn settle(
+    ctx: &Context,
+    ns: &str,
+    st: &Status,
+    prior: &ReleaseStatus,
+    apps: &[Application],
+) -> Result<Result<(), Refusal>, Error> {
+    for d in &prior.deployments {
+        let Some(app) = apps.iter().find(|a| a.name_any() == d.app) else {
+            continue;
+        };
+        let (winner, loser) = if st.phase == Phase::Succeeded {
+            (&d.new, &d.old)
+        } else {
+            (&d.old, &d.new)
+        };
+        let live = ctx.cluster.deployments(ns, &d.app).await?;
+        if live
+            .iter()
+            .find(|x| x.name_any() == *loser)
+            .is_some_and(|x| x.spec.as_ref().and_then(|s| s.replicas) != Some(0))
+        {
+            ctx.cluster.scale(ns, loser, 0).await?;
+        }
+        match app.resolved(None) {
+            Ok(r) => {
+                ctx.cluster
+                    .bound_hpa(ns, winner, (r.min_replicas, r.max_replicas))
+                    .await?
+            }
+            Err(e) => return Ok(Err(Refusal::new(format!("{}: {e}", d.app)))),
+        }
+        ctx.cluster.bound_hpa(ns, loser, (1, 1)).await?;
+        if app.spec.release.canary.is_some() {
+            if let Err(r) = route(ctx, ns, app, None, "", Route::Rest).await? {
+                return Ok(Err(r));
+            }
+        } else {
+            // Canary routing turned off during the release: its Ingress must still go.
+            ctx.cluster.delete_canary_ingress(ns, &d.app).await?;
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// After a release ends, keeps the losing version's Deployment (at zero) for the apps'
@@ -536,7 +615,15 @@ async fn route(
                     Err(e) => return refuse(e),
                 }
             }
-            let main = berth_render::main_ingress(app, &old.name_any()).and_then(json);
+            // The main backend must have ready pods (ingress-nginx answers 503 without trying
+            // the canary when it has none): the old version's while it has a share, the
+            // Service of every version once the new one takes it all.
+            let main_backend = if weight >= 100 {
+                app_name.clone()
+            } else {
+                old.name_any()
+            };
+            let main = berth_render::main_ingress(app, &main_backend).and_then(json);
             let canary = berth_render::canary_ingress(app, version, weight, pinned).and_then(json);
             for ingress in [main, canary] {
                 match ingress {
@@ -553,9 +640,7 @@ async fn route(
                 Ok(None) => {}
                 Err(e) => return refuse(e),
             }
-            ctx.cluster
-                .delete_ingress(ns, &berth_render::canary_ingress_name(&app_name))
-                .await?;
+            ctx.cluster.delete_canary_ingress(ns, &app_name).await?;
         }
     }
     Ok(Ok(()))
@@ -580,11 +665,11 @@ async fn app_state(
         Err(e) => return refuse(e.to_string()),
     };
     let mut new_deployment = None;
-    let mut new_hpa = None;
+    let mut companions = Vec::new();
     for m in &manifests {
         match m.kind() {
             "Deployment" => new_deployment = Some(m),
-            "HorizontalPodAutoscaler" => new_hpa = Some(m),
+            "HorizontalPodAutoscaler" | "PodDisruptionBudget" => companions.push(m),
             _ => {}
         }
     }
@@ -633,16 +718,21 @@ async fn app_state(
             }
             // Created at zero: the engine grows it group by group.
             new_json["spec"]["replicas"] = 0.into();
-            let created = ctx.cluster.create_deployment(ns, &new_json).await?;
-            if let Some(hpa) = new_hpa {
-                match hpa.to_json() {
-                    Ok(j) => ctx.cluster.create_hpa(ns, &j).await?,
-                    Err(e) => return refuse(e.to_string()),
-                }
-            }
-            created
+            ctx.cluster.create_deployment(ns, &new_json).await?
         }
     };
+    if recorded.is_none() {
+        // The version's autoscaler and disruption budget, on every pass until the release
+        // has started (its status is written after them): an operator stopped between the
+        // Deployment and these would otherwise leave the version without them. Nothing has
+        // pinned the autoscaler yet, so applying the app's bounds takes nothing back.
+        for m in companions {
+            match m.to_json() {
+                Ok(j) => ctx.cluster.apply_rendered(ns, m.kind(), &j).await?,
+                Err(e) => return refuse(e.to_string()),
+            }
+        }
+    }
     Ok(Ok(AppState {
         terminating,
         app: app.clone(),

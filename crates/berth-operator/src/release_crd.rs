@@ -145,6 +145,7 @@ pub fn to_crd_status(st: &Status) -> ReleaseStatus {
             })
             .collect(),
         observed_generation: None,
+        settled: None,
         retired: None,
     }
 }

@@ -174,6 +174,12 @@ pub fn request_patch(r: &Release, req: UserRequest) -> Result<(Value, String), S
             Ok((json!({"spec": {"paused": true}}), "paused".into()))
         }
         UserRequest::Resume => {
+            if !r.spec.paused && phase == Some(ReleasePhase::Stalled) {
+                return Err(format!(
+                    "release {name} is Stalled in group {}: pause it, fix the cause, then resume (the group gets a new deadline); or roll back",
+                    st.group
+                ));
+            }
             if !r.spec.paused {
                 return Err(format!("release {name} is not paused ({where_})"));
             }

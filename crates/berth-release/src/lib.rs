@@ -275,19 +275,17 @@ pub fn canary_weights(view: &View, status: &Status, plan: &Plan, first: Option<u
                     Stage::Shrink => status.group,
                 },
             };
-            if done == 0 {
-                return 0;
-            }
-            if done >= n {
-                return 100;
-            }
-            let share = if total > 0 {
+            let share = if done == 0 {
+                0
+            } else if done >= n {
+                100
+            } else if total > 0 {
                 (100 * i64::from(moved(total, done, n)) / i64::from(total)) as u32
             } else {
                 100 * done / n
             };
             let weight = match first {
-                Some(f) if done == 1 => f.min(share),
+                Some(f) if done == 1 && done < n => f.min(share),
                 _ => share,
             };
             if status.phase != Phase::RollingBack {
@@ -338,7 +336,11 @@ pub fn decide(view: &View, plan: &Plan, status: &Status, now: Millis) -> Decisio
     let consistent = st.group >= 1
         && st.group <= n
         && st.groups.len() == n as usize
-        && st.totals.len() == view.apps.len();
+        && st.totals.len() == view.apps.len()
+        // No gate follows the last group.
+        && !(st.group == n
+            && (st.phase == Phase::WaitingForGate
+                || st.paused_from == Some(Phase::WaitingForGate)));
     if !consistent && !st.phase.finished() && st.phase != Phase::Stalled {
         st.phase = Phase::Stalled;
         let why = format!(
@@ -375,8 +377,24 @@ pub fn decide(view: &View, plan: &Plan, status: &Status, now: Millis) -> Decisio
             note(&mut st, now, "paused");
         }
         Request::Resume if st.phase == Phase::Paused => {
-            st.phase = st.paused_from.take().unwrap_or(Phase::Progressing);
-            note(&mut st, now, "resumed");
+            match st.paused_from.take() {
+                // Paused after a stall (to fix its cause): the group gets a new deadline, and a
+                // done group meets its gate again.
+                Some(Phase::Stalled) => {
+                    st.phase = Phase::Progressing;
+                    st.since = now;
+                    st.groups[(st.group - 1) as usize].started = Some(now);
+                    note(
+                        &mut st,
+                        now,
+                        "resumed after the stall: the group gets a new deadline",
+                    );
+                }
+                from => {
+                    st.phase = from.unwrap_or(Phase::Progressing);
+                    note(&mut st, now, "resumed");
+                }
+            }
         }
         _ => {}
     }
@@ -519,7 +537,7 @@ fn progress(
                 if now.saturating_sub(started) > plan.progress_deadline {
                     st.phase = Phase::Stalled;
                     let why = format!(
-                        "stalled in group {k}: {} has {} of {need} new pods ready after {}; the release stops here (roll back, or fix and resume)",
+                        "stalled in group {k}: {} has {} of {need} new pods ready after {}; the release stops here (roll back; or pause, fix and resume)",
                         a.name,
                         a.new.ready,
                         fmt_ms(now - started)

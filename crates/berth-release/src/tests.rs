@@ -254,6 +254,35 @@ fn a_group_whose_pods_never_get_ready_stalls_and_says_why() {
 }
 
 #[test]
+fn a_stalled_release_paused_fixed_and_resumed_gets_a_new_deadline_and_goes_on() {
+    let mut w = World::new(&[10]);
+    w.never_ready_new = true;
+    let mut p = plan(2, None);
+    p.progress_deadline = 30_000;
+    let st = drive(&mut w, &p, |_, _, _| {}, 100);
+    assert_eq!(st.phase, Phase::Stalled);
+    let now = 100_000;
+    let paused = decide(&w.view(Request::Pause, &[]), &p, &st, now).status;
+    assert_eq!(paused.phase, Phase::Paused);
+    // The cause is fixed (pods can get ready again), then the release is resumed.
+    w.never_ready_new = false;
+    let resumed = decide(&w.view(Request::Resume, &[]), &p, &paused, now + 1_000).status;
+    assert_eq!(resumed.phase, Phase::Progressing);
+    assert_eq!(resumed.groups[0].started, Some(now + 1_000));
+    w.step();
+    let mut st = resumed;
+    let mut t = now + 2_000;
+    for _ in 0..20 {
+        let d = decide(&w.view(Request::None, &[]), &p, &st, t);
+        w.apply(&d.commands);
+        st = d.status;
+        w.step();
+        t += 1_000;
+    }
+    assert_eq!(st.phase, Phase::Succeeded);
+}
+
+#[test]
 fn rollback_restores_the_old_version_at_once_then_removes_the_new() {
     let mut w = World::new(&[40]);
     let p = plan(4, Some(Gate::Interval(60_000)));
@@ -365,6 +394,15 @@ fn a_status_that_does_not_fit_its_plan_stops_the_release_without_moving_anything
         decide(&w.view(Request::None, &[]), &p, &st, 0).status.phase,
         Phase::Stalled
     );
+    // No gate follows the last group: waiting at one would start a group 5.
+    let mut st = Status::start(&w.view(Request::None, &[]), &p, 0);
+    st.group = 4;
+    st.stage = Stage::Shrink;
+    st.phase = Phase::WaitingForGate;
+    assert_eq!(
+        decide(&w.view(Request::None, &[]), &p, &st, 0).status.phase,
+        Phase::Stalled
+    );
 }
 
 #[test]
@@ -439,6 +477,15 @@ fn canary_traffic_follows_ready_groups_and_returns_at_once_on_rollback() {
     st.phase = Phase::RolledBack;
     w.apps[0].0.ready = 0;
     assert_eq!(weights(&w, &st, None), [0]);
+
+    // A succeeded release rolled back: the new version keeps all traffic until old pods
+    // are ready to take it.
+    st.group = 4;
+    st.phase = Phase::RollingBack;
+    w.apps[0].0.ready = 0;
+    assert_eq!(weights(&w, &st, None), [100]);
+    w.apps[0].0.ready = 30;
+    assert_eq!(weights(&w, &st, None), [25]);
 }
 
 proptest! {

@@ -18,6 +18,7 @@ const HPAS: &str = "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscaler
 const RELEASES: &str = "/apis/berth.dev/v1alpha1/namespaces/shop/releases";
 const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/shop/events";
 const SERVICES: &str = "/api/v1/namespaces/shop/services";
+const PDBS: &str = "/apis/policy/v1/namespaces/shop/poddisruptionbudgets";
 const INGRESSES: &str = "/apis/networking.k8s.io/v1/namespaces/shop/ingresses";
 /// 2026-11-24T14:00:00Z.
 const T0: Millis = 1_795_528_800_000;
@@ -237,26 +238,31 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
     assert_eq!(
         order,
         [
+            // The Release itself, from the API server rather than the watch cache.
+            format!("GET {RELEASES}/web-2"),
             // Other Releases of the namespace: none holds the app.
             format!("GET {RELEASES}"),
             format!("GET {APPS}/web"),
             format!("GET {DEPLOYMENTS}"),
             // Terminating pods still count (the Deployment status may not say).
             "GET /api/v1/namespaces/shop/pods".to_string(),
-            // Created at zero as `berth`, then grown to group 1's share as `berth-release`.
+            // Created at zero as `berth`, with its autoscaler and disruption budget.
             format!("PATCH {DEPLOYMENTS}/web-2-0-0"),
             format!("PATCH {HPAS}/web-2-0-0"),
+            format!("PATCH {PDBS}/web-2-0-0"),
             // The status (with the totals) before any count moves.
             format!("PATCH {RELEASES}/web-2/status"),
-            format!("PATCH {DEPLOYMENTS}/web-2-0-0"),
+            // Autoscalers pinned, then the new version grown to group 1's share, as
+            // `berth-release`.
             format!("PATCH {HPAS}/web-2-0-0"),
             format!("PATCH {HPAS}/web-1-0-0"),
+            format!("PATCH {DEPLOYMENTS}/web-2-0-0"),
             format!("POST {EVENTS}"),
         ]
     );
-    assert_eq!(seen[2].query, "&labelSelector=berth.dev%2Fapp%3Dweb");
+    assert_eq!(seen[3].query, "&labelSelector=berth.dev%2Fapp%3Dweb");
 
-    let create = &seen[4];
+    let create = &seen[5];
     assert_apply(create, "berth");
     // Exactly as kube-core's `PatchParams` writes it (it starts every query with `&`).
     assert_eq!(create.query, "&force=true&fieldManager=berth");
@@ -271,25 +277,27 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
         create.body["spec"]["template"]["spec"]["containers"][0]["image"],
         "registry.example.com/shop/web:2.0.0"
     );
-    assert_apply(&seen[5], "berth");
-    assert_eq!(seen[5].body["kind"], "HorizontalPodAutoscaler");
+    assert_apply(&seen[6], "berth");
+    assert_eq!(seen[6].body["kind"], "HorizontalPodAutoscaler");
+    assert_apply(&seen[7], "berth");
+    assert_eq!(seen[7].body["kind"], "PodDisruptionBudget");
 
-    // Group 1 of 4 of 8 replicas: ceil(8·1/4) = 2 new pods, the old 8 untouched (surge-first).
-    let grow = &seen[7];
-    assert_apply(grow, "berth-release");
-    assert_eq!(grow.body["spec"], json!({"replicas": 2}));
     // Each autoscaler pinned to its version's count so it cannot undo the group.
-    assert_apply(&seen[8], "berth-release");
+    assert_apply(&seen[9], "berth-release");
     assert_eq!(
-        seen[8].body["spec"],
+        seen[9].body["spec"],
         json!({"minReplicas": 2, "maxReplicas": 2})
     );
     assert_eq!(
-        seen[9].body["spec"],
+        seen[10].body["spec"],
         json!({"minReplicas": 8, "maxReplicas": 8})
     );
+    // Group 1 of 4 of 8 replicas: ceil(8·1/4) = 2 new pods, the old 8 untouched (surge-first).
+    let grow = &seen[11];
+    assert_apply(grow, "berth-release");
+    assert_eq!(grow.body["spec"], json!({"replicas": 2}));
 
-    let status = &seen[6];
+    let status = &seen[8];
     assert_apply(status, "berth");
     assert_eq!(status.body["kind"], "Release");
     assert_eq!(status.body["status"]["phase"], "Progressing");
@@ -306,7 +314,7 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
     );
     assert_eq!(status.body["status"]["observedGeneration"], 1);
 
-    let event = &seen[10];
+    let event = &seen[12];
     assert_eq!(event.body["reason"], "Progressing");
     assert_eq!(event.body["regarding"]["kind"], "Release");
     assert!(
@@ -504,7 +512,7 @@ async fn a_missing_application_is_refused_in_the_status_and_an_event_without_wri
 }
 
 #[tokio::test]
-async fn a_finished_release_writes_nothing() {
+async fn a_finished_release_settles_once_then_writes_nothing() {
     let done = to_crd_status(&Status {
         phase: Phase::Succeeded,
         group: 4,
@@ -527,7 +535,13 @@ async fn a_finished_release_writes_nothing() {
         run(&store, T0).await,
         Action::requeue(Duration::from_secs(86_400))
     );
-    // Its Applications are read (to put canary routing at rest); nothing is written.
+    // Its end state is confirmed once (nothing recorded to move here), then nothing more
+    // is written.
+    let seen = take_seen(&store);
+    let writes: Vec<&Seen> = seen.iter().filter(|r| r.method != "GET").collect();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].body["status"]["settled"], "2026-11-24T14:00:00Z");
+    run(&store, T0 + 1_000).await;
     let seen = take_seen(&store);
     assert!(seen.iter().all(|r| r.method == "GET"), "{seen:?}");
 }
@@ -799,13 +813,13 @@ async fn a_second_release_of_a_running_app_is_refused_for_good_and_moves_nothing
             format!("POST {EVENTS}")
         ]
     );
-    let cond = &seen[1].body["status"]["conditions"][0];
+    let cond = &seen[2].body["status"]["conditions"][0];
     assert_eq!(cond["reason"], "Conflict");
     assert_eq!(
         cond["message"],
         "web is already being released by web-2; wait for it to finish, or roll it back; this Release will not start: delete it and start a new one then"
     );
-    assert_eq!(seen[2].body["reason"], "Conflict");
+    assert_eq!(seen[3].body["reason"], "Conflict");
 
     // When web-2 ends, web-3 still does not start: nothing but the Release is read.
     store
@@ -817,7 +831,11 @@ async fn a_second_release_of_a_running_app_is_refused_for_good_and_moves_nothing
         .await
         .expect("reconciled");
     let seen = take_seen(&store);
-    assert!(seen.is_empty(), "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|r| r.method == "GET" && r.path == format!("{RELEASES}/web-3")),
+        "{seen:?}"
+    );
 }
 
 /// The test app with an Ingress and canary routing: a cookie and a 5% slice for group 1.
@@ -893,6 +911,12 @@ async fn canary_traffic_moves_after_each_groups_pods_are_ready_and_ends_at_rest(
                 .expect("weight")
                 .to_string();
             if weights.last() != Some(&w) {
+                if w == "100" {
+                    // The old version is going to zero: the main backend must keep ready
+                    // pods, or ingress-nginx answers 503 without trying the canary.
+                    let main = stored(&store, &format!("{INGRESSES}/web")).expect("Ingress");
+                    assert_eq!(backend(&main), "web");
+                }
                 weights.push(w);
             }
         }
@@ -999,7 +1023,22 @@ async fn the_losing_version_is_kept_for_the_retention_then_deleted_with_its_obje
 
     let action = run(&store, T0 + 3_600_000).await;
     assert_eq!(action, Action::requeue(Duration::from_secs(3_600)));
-    assert!(take_seen(&store).iter().all(|r| r.method == "GET"));
+    // The end state confirmed: the winner's autoscaler on the app's bounds, the loser's at
+    // one (it is at zero already, so no scale).
+    let seen = take_seen(&store);
+    let writes: Vec<String> = seen
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            format!("PATCH {HPAS}/web-2-0-0"),
+            format!("PATCH {HPAS}/web-1-0-0"),
+            format!("PATCH {RELEASES}/web-2/status"),
+        ]
+    );
 
     run(&store, T0 + 7_200_000).await;
     let seen = take_seen(&store);
@@ -1033,10 +1072,10 @@ async fn the_losing_version_is_kept_for_the_retention_then_deleted_with_its_obje
 
 #[tokio::test]
 async fn a_losing_version_that_runs_again_is_not_deleted() {
-    let store = world(
-        succeeded_release(),
-        &[deployment("1.0.0", 3, 3), deployment("2.0.0", 8, 8)],
-    );
+    // Settled long ago; someone brought the old version back since.
+    let mut r = succeeded_release();
+    r["status"]["settled"] = json!("2026-11-24T14:00:05Z");
+    let store = world(r, &[deployment("1.0.0", 3, 3), deployment("2.0.0", 8, 8)]);
     run(&store, T0 + 86_400_000).await;
     let seen = take_seen(&store);
     assert!(seen.iter().all(|r| r.method != "DELETE"), "{seen:?}");
@@ -1089,4 +1128,116 @@ async fn old_pods_still_terminating_hold_the_group_where_the_deployment_status_f
     run(&store, T0 + 90_000).await;
     let st = stored_release(&store).status.clone().expect("status");
     assert_eq!(st.groups[0].ready.as_deref(), Some("2026-11-24T14:01:30Z"));
+}
+
+fn rolled_back_release() -> Value {
+    let mut done = to_crd_status(&Status {
+        phase: Phase::RolledBack,
+        group: 2,
+        stage: berth_release::Stage::Surge,
+        totals: vec![8],
+        groups: vec![Default::default(); 4],
+        paused_from: None,
+        since: T0,
+        history: vec![(T0, "rolled back".into())],
+    });
+    done.deployments = vec![AppDeployments {
+        app: "web".into(),
+        old: "web-1-0-0".into(),
+        new: "web-2-0-0".into(),
+    }];
+    release(
+        json!({"apps": ["web"], "version": "2.0.0", "groups": 4, "rollback": true}),
+        Some(serde_json::to_value(done).expect("json")),
+    )
+}
+
+#[tokio::test]
+async fn a_rollback_whose_last_writes_were_lost_is_completed_by_the_next_pass() {
+    // RolledBack was written, then the operator stopped: the new version still has 4 pods.
+    let store = world(
+        rolled_back_release(),
+        &[deployment("1.0.0", 8, 8), deployment("2.0.0", 4, 4)],
+    );
+    run(&store, T0 + 1_000).await;
+    let seen = take_seen(&store);
+    let scale = patches_to(&seen, &format!("{DEPLOYMENTS}/web-2-0-0"));
+    assert_eq!(scale.len(), 1, "{seen:?}");
+    assert_apply(scale[0], "berth-release");
+    assert_eq!(scale[0].body["spec"], json!({"replicas": 0}));
+    // The old version gets the app's bounds back; the new one is held at one.
+    assert_eq!(
+        patches_to(&seen, &format!("{HPAS}/web-1-0-0"))[0].body["spec"],
+        json!({"minReplicas": 8, "maxReplicas": 32})
+    );
+    assert_eq!(
+        patches_to(&seen, &format!("{HPAS}/web-2-0-0"))[0].body["spec"],
+        json!({"minReplicas": 1, "maxReplicas": 1})
+    );
+}
+
+#[tokio::test]
+async fn a_finished_release_leaves_alone_the_apps_a_later_release_moves() {
+    let store = world(
+        rolled_back_release(),
+        &[deployment("1.0.0", 8, 8), deployment("2.0.0", 4, 4)],
+    );
+    let mut later = release(
+        json!({"apps": ["web"], "version": "3.0.0"}),
+        Some(json!({"phase": "Progressing", "group": 1})),
+    );
+    later["metadata"]["name"] = json!("web-3");
+    store
+        .lock()
+        .expect("lock")
+        .objects
+        .insert(format!("{RELEASES}/web-3"), later);
+    let action = run(&store, T0 + 1_000).await;
+    assert_eq!(action, Action::requeue(HELD_RETRY));
+    let seen = take_seen(&store);
+    assert!(seen.iter().all(|r| r.method == "GET"), "{seen:?}");
+}
+
+#[tokio::test]
+async fn a_release_created_paused_moves_nothing_until_resumed() {
+    let store = world(
+        release(
+            json!({"apps": ["web"], "version": "2.0.0", "paused": true}),
+            None,
+        ),
+        &[deployment("1.0.0", 8, 8)],
+    );
+    assert_eq!(run(&store, T0).await, Action::await_change());
+    let seen = take_seen(&store);
+    assert!(seen.iter().all(|r| r.method == "GET"), "{seen:?}");
+}
+
+#[tokio::test]
+async fn another_apps_ingress_named_like_a_canary_is_never_deleted() {
+    let store = world(
+        rolled_back_release(),
+        &[deployment("1.0.0", 8, 8), deployment("2.0.0", 0, 0)],
+    );
+    // An Application called `web-canary` owns this Ingress; `web` has canary routing.
+    let mut app = serde_json::to_value(application()).expect("json");
+    app["spec"]["expose"] = json!({"host": "shop.example.com"});
+    app["spec"]["release"]["canary"] = json!({"cookie": "canary"});
+    {
+        let mut s = store.lock().expect("lock");
+        s.objects.insert(format!("{APPS}/web"), app);
+        s.objects.insert(
+            format!("{INGRESSES}/web-canary"),
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                   "metadata": {"name": "web-canary", "namespace": NS,
+                                "labels": {"berth.dev/app": "web-canary"}}}),
+        );
+    }
+    run(&store, T0 + 1_000).await;
+    let seen = take_seen(&store);
+    assert!(seen.iter().all(|r| r.method != "DELETE"), "{seen:?}");
+    // The app's own Ingress is at rest.
+    assert_eq!(
+        backend(&stored(&store, &format!("{INGRESSES}/web")).expect("Ingress")),
+        "web"
+    );
 }
