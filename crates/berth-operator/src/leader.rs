@@ -2,8 +2,8 @@
 //! replicas only one writes: two leaders would each scale from the same status.
 //!
 //! The rule ([`verdict`]) is the one client-go's `leaderelection` follows: a Lease with no
-//! holder, or whose holder has not renewed within `leaseDurationSeconds`, may be taken; the
-//! holder renews it. Every write is a replace at the `resourceVersion` that was read, so
+//! holder, or whose record has not changed for `leaseDurationSeconds` by the candidate's own
+//! clock, may be taken; the holder renews it. Every write is a replace at the `resourceVersion` that was read, so
 //! of two candidates racing for an expired Lease the API server lets exactly one win.
 
 use std::time::Duration;
@@ -28,30 +28,62 @@ pub enum Verdict {
     },
 }
 
-/// Whether `me` may take or renew a Lease whose spec is `spec`, at `now`.
-pub fn verdict(spec: Option<&LeaseSpec>, me: &str, now: Timestamp) -> Verdict {
+/// What a candidate last saw of a Lease someone else holds: the holder and its renew time,
+/// and when, by the candidate's own clock, it first saw that record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    holder: String,
+    renewed: Option<Timestamp>,
+    at: Timestamp,
+}
+
+/// Whether `me` may take or renew a Lease whose spec is `spec`, at `now` (the candidate's
+/// clock), given what it `observed` before; returns what it observes now.
+///
+/// As client-go does, a Lease held by another counts as expired only when its record has
+/// not changed for `leaseDurationSeconds` by the candidate's own clock: comparing the
+/// holder's `renewTime` with our clock would let a skewed clock steal a live Lease.
+pub fn verdict(
+    spec: Option<&LeaseSpec>,
+    me: &str,
+    observed: Option<&Observed>,
+    now: Timestamp,
+) -> (Verdict, Option<Observed>) {
     let Some(spec) = spec else {
-        return Verdict::Acquire;
+        return (Verdict::Acquire, None);
     };
     let holder = spec.holder_identity.as_deref().unwrap_or_default();
     if holder.is_empty() {
-        return Verdict::Acquire;
+        return (Verdict::Acquire, None);
     }
     if holder == me {
-        return Verdict::Renew;
+        return (Verdict::Renew, None);
     }
     let duration = SignedDuration::from_secs(i64::from(spec.lease_duration_seconds.unwrap_or(0)));
-    // A Lease never renewed counts from its acquisition; one with neither time is stale.
-    let last = spec
+    // A Lease never renewed counts from its acquisition.
+    let renewed = spec
         .renew_time
         .as_ref()
         .or(spec.acquire_time.as_ref())
         .map(|t| t.0);
-    match last {
-        Some(t) if t + duration > now => Verdict::Wait {
+    let seen = match observed {
+        Some(o) if o.holder == holder && o.renewed == renewed => o.clone(),
+        // A new record (or the first look): its lease runs from now, by our clock.
+        _ => Observed {
             holder: holder.to_string(),
+            renewed,
+            at: now,
         },
-        _ => Verdict::Acquire,
+    };
+    if seen.at + duration <= now {
+        (Verdict::Acquire, None)
+    } else {
+        (
+            Verdict::Wait {
+                holder: holder.to_string(),
+            },
+            Some(seen),
+        )
     }
 }
 
@@ -102,6 +134,7 @@ pub struct Elector {
     name: String,
     me: String,
     duration: Duration,
+    observed: std::sync::Mutex<Option<Observed>>,
 }
 
 impl Elector {
@@ -112,6 +145,7 @@ impl Elector {
             name: name.to_string(),
             me: me.to_string(),
             duration,
+            observed: std::sync::Mutex::new(None),
         }
     }
 
@@ -134,7 +168,17 @@ impl Elector {
             .await
             .map_err(|e| err("reading", e))?;
         let spec = current.as_ref().and_then(|l| l.spec.as_ref());
-        if let Verdict::Wait { .. } = verdict(spec, &self.me, now) {
+        let decided = {
+            // A poisoned lock only means a panic elsewhere mid-update; the value is whole.
+            let mut observed = self
+                .observed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (decided, seen) = verdict(spec, &self.me, observed.as_ref(), now);
+            *observed = seen;
+            decided
+        };
+        if let Verdict::Wait { .. } = decided {
             return Ok(false);
         }
         let spec = next_spec(spec, &self.me, now, self.duration);
@@ -230,22 +274,42 @@ mod tests {
 
     #[test]
     fn a_lease_is_taken_when_free_or_expired_and_renewed_by_its_holder() {
-        let cases = [
-            ("no lease", None, Verdict::Acquire),
-            ("empty holder", Some(LeaseSpec::default()), Verdict::Acquire),
-            ("ours", Some(held_by("me", 0)), Verdict::Renew),
-            // Renewed at 0 for 15 s: held at 14 s, expired at 15 s.
-            (
-                "held",
-                Some(held_by("other", 0)),
-                Verdict::Wait {
-                    holder: "other".into(),
-                },
-            ),
-            ("expired", Some(held_by("other", -1)), Verdict::Acquire),
-        ];
-        for (name, spec, want) in cases {
-            assert_eq!(verdict(spec.as_ref(), "me", at(14)), want, "{name}");
+        let verdict_of = |spec: Option<LeaseSpec>| verdict(spec.as_ref(), "me", None, at(14)).0;
+        assert_eq!(verdict_of(None), Verdict::Acquire, "no lease");
+        assert_eq!(
+            verdict_of(Some(LeaseSpec::default())),
+            Verdict::Acquire,
+            "empty holder"
+        );
+        assert_eq!(verdict_of(Some(held_by("me", 0))), Verdict::Renew, "ours");
+        let wait = Verdict::Wait {
+            holder: "other".into(),
+        };
+        // Held for 15 s from when we first saw its record, whatever its renewTime says.
+        let (v, seen) = verdict(Some(&held_by("other", 0)), "me", None, at(14));
+        assert_eq!(v, wait);
+        let (v, seen) = verdict(Some(&held_by("other", 0)), "me", seen.as_ref(), at(28));
+        assert_eq!(v, wait, "14 s after we saw it");
+        let (v, _) = verdict(Some(&held_by("other", 0)), "me", seen.as_ref(), at(29));
+        assert_eq!(v, Verdict::Acquire, "unchanged for 15 s");
+        // A renewal seen resets our count.
+        let (_, seen) = verdict(Some(&held_by("other", 0)), "me", None, at(0));
+        let (v, seen) = verdict(Some(&held_by("other", 10)), "me", seen.as_ref(), at(10));
+        assert_eq!(v, wait);
+        let (v, _) = verdict(Some(&held_by("other", 10)), "me", seen.as_ref(), at(20));
+        assert_eq!(v, wait, "renewed at 10 by our clock");
+    }
+
+    #[test]
+    fn a_candidate_with_a_clock_ahead_does_not_steal_a_live_lease() {
+        // The holder renewed "an hour ago" by our clock (ours is an hour ahead), and keeps
+        // renewing: the record changes, so it is never taken.
+        let mut seen = None;
+        for t in (0..60).step_by(5) {
+            let spec = held_by("other", t - 3_600);
+            let (v, s) = verdict(Some(&spec), "me", seen.as_ref(), at(t));
+            assert!(matches!(v, Verdict::Wait { .. }), "at {t}");
+            seen = s;
         }
     }
 

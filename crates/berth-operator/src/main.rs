@@ -25,9 +25,11 @@ use tokio::sync::watch;
 
 /// How long a Lease lasts without renewal (client-go's default).
 const LEASE_DURATION: Duration = Duration::from_secs(15);
-/// How often the leader renews, and a follower tries: a third of the lease, so two renewals
-/// may fail before it lapses.
-const LEASE_RETRY: Duration = Duration::from_secs(5);
+/// How long the leader keeps leading without a successful renewal (client-go's default):
+/// shorter than the Lease, so it stops before a follower may take over.
+const RENEW_DEADLINE: Duration = Duration::from_secs(10);
+/// How often the leader renews, and a follower tries (client-go's default).
+const LEASE_RETRY: Duration = Duration::from_secs(2);
 
 /// Command-line options.
 struct Options {
@@ -87,22 +89,25 @@ async fn terminated() {
     }
 }
 
-/// Campaigns until this replica leads, then keeps renewing; flips `lost` when a renewal
-/// has not succeeded for a whole lease duration (someone else may lead by then).
+/// Keeps renewing the Lease this replica holds; flips `lost` when no renewal has
+/// succeeded for the renew deadline (before the Lease lapses and someone else may lead).
 async fn lead(elector: Arc<Elector>, lost: watch::Sender<bool>) {
     let mut last_ok = tokio::time::Instant::now();
     loop {
         tokio::time::sleep(LEASE_RETRY).await;
-        match elector.try_lead(Timestamp::now()).await {
-            Ok(true) => last_ok = tokio::time::Instant::now(),
-            Ok(false) => {
+        // A renewal that hangs must not outlive the deadline.
+        let left = RENEW_DEADLINE.saturating_sub(last_ok.elapsed());
+        match tokio::time::timeout(left, elector.try_lead(Timestamp::now())).await {
+            Ok(Ok(true)) => last_ok = tokio::time::Instant::now(),
+            Ok(Ok(false)) => {
                 tracing::error!("another replica took the Lease");
                 let _ = lost.send(true);
                 return;
             }
-            Err(e) => tracing::warn!(error = %e, "cannot renew the Lease"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot renew the Lease"),
+            Err(_) => tracing::warn!("renewing the Lease timed out"),
         }
-        if last_ok.elapsed() >= elector.duration() {
+        if last_ok.elapsed() >= RENEW_DEADLINE {
             tracing::error!("the Lease was not renewed in time");
             let _ = lost.send(true);
             return;
