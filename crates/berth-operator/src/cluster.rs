@@ -24,6 +24,10 @@ use crate::release_crd::{Release, ReleaseStatus};
 
 /// Field manager for the objects berth creates and for Release status.
 pub const FIELD_MANAGER: &str = "berth";
+/// The finalizer that holds a deleted, unfinished Release until it has rolled back.
+pub const FINALIZER: &str = "berth.dev/release";
+/// Field manager of that finalizer on the Release (nothing else of the object is applied).
+pub const FINALIZER_MANAGER: &str = "berth";
 /// Field manager for the replica counts and autoscaler bounds the release engine owns.
 pub const SCALE_FIELD_MANAGER: &str = "berth-release";
 
@@ -38,6 +42,15 @@ pub enum Error {
     #[error("reading Application {name}: {source}")]
     ReadApplication {
         /// Application name.
+        name: String,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Adding or removing the Release's finalizer failed.
+    #[error("updating the finalizer of Release {name}: {source}")]
+    Finalizer {
+        /// Release name.
         name: String,
         /// Cause.
         #[source]
@@ -380,6 +393,41 @@ impl Cluster {
                 self.delete_ingress(ns, &name).await
             }
             _ => Ok(()),
+        }
+    }
+
+    /// Adds [`FINALIZER`] to a Release (server-side apply of that list entry alone, so that
+    /// other finalizers stay).
+    pub(crate) async fn add_finalizer(&self, ns: &str, name: &str) -> Result<(), Error> {
+        self.apply_finalizers(ns, name, &[FINALIZER]).await
+    }
+
+    /// Takes [`FINALIZER`] off a Release: the same manager applies no entry, which drops
+    /// the one it owned. A Release already gone is fine.
+    pub(crate) async fn remove_finalizer(&self, ns: &str, name: &str) -> Result<(), Error> {
+        self.apply_finalizers(ns, name, &[]).await
+    }
+
+    async fn apply_finalizers(&self, ns: &str, name: &str, list: &[&str]) -> Result<(), Error> {
+        let patch = json!({
+            "apiVersion": "berth.dev/v1alpha1",
+            "kind": "Release",
+            "metadata": {"name": name, "finalizers": list},
+        });
+        match Api::<Release>::namespaced(self.client.clone(), ns)
+            .patch(
+                name,
+                &PatchParams::apply(FINALIZER_MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(ae)) if ae.code == 404 => Ok(()),
+            Err(source) => Err(Error::Finalizer {
+                name: name.to_string(),
+                source,
+            }),
         }
     }
 

@@ -32,7 +32,7 @@ use crate::mapping::{
 };
 use crate::metrics::Metrics;
 use crate::release_crd::{
-    AppDeployments, HistoryEntry, Release, ReleaseStatus, StatusError, format_time,
+    AppDeployments, HistoryEntry, Release, ReleaseSpec, ReleaseStatus, StatusError, format_time,
     from_crd_status, to_crd_status,
 };
 use crate::verbs::{self, CONFLICT_REASON};
@@ -223,11 +223,32 @@ async fn pass(
     now: Millis,
     ctx: &Context,
 ) -> Result<Result<Action, Refusal>, Error> {
-    let spec = &release.spec;
     let started = match from_crd_status(prior) {
         Ok(s) => s,
         Err(e) => return Ok(Err(e.into())),
     };
+    // Deleting a Release that is moving replicas is its abort: it rolls back, and the
+    // finalizer holds the object until the old version serves the app again.
+    let deleting = release.metadata.deletion_timestamp.is_some();
+    let unfinished = started.as_ref().is_some_and(|s| !s.phase.finished());
+    let forced;
+    let spec = if deleting && unfinished && !release.spec.rollback {
+        forced = ReleaseSpec {
+            rollback: true,
+            paused: false,
+            ..release.spec.clone()
+        };
+        &forced
+    } else {
+        &release.spec
+    };
+    if deleting && started.is_none() {
+        // Never started: nothing to undo.
+        ctx.cluster
+            .remove_finalizer(ns, &release.name_any())
+            .await?;
+        return Ok(Ok(Action::await_change()));
+    }
     // A finished release does nothing more, unless a succeeded one is asked to roll back:
     // going on deciding would fight the autoscaler that now owns the app.
     if let Some(s) = &started
@@ -259,7 +280,16 @@ async fn pass(
                 .write_status(ns, &release.name_any(), &prior)
                 .await?;
         }
-        return retire(release, ns, &prior, s, &found, now, ctx)
+        if deleting {
+            // Without its Release nobody can ask for a rollback: the version kept for one
+            // goes now, then the object may go.
+            retire(release, ns, &prior, s, &found, now, Some(0), ctx).await?;
+            ctx.cluster
+                .remove_finalizer(ns, &release.name_any())
+                .await?;
+            return Ok(Ok(Action::await_change()));
+        }
+        return retire(release, ns, &prior, s, &found, now, None, ctx)
             .await
             .map(Ok);
     }
@@ -370,6 +400,15 @@ async fn pass(
     // The status goes first: every count derives from it, so if the operator stops between
     // the two writes, the next pass re-derives and issues the same counts. Scaling first
     // would let a restart see the new pods as part of the app's total and move them twice.
+    // From the first move on, a deleted Release rolls back before it goes.
+    if !deleting
+        && !release
+            .finalizers()
+            .iter()
+            .any(|f| f == crate::cluster::FINALIZER)
+    {
+        ctx.cluster.add_finalizer(ns, &release.name_any()).await?;
+    }
     if &crd != prior {
         ctx.cluster
             .write_status(ns, &release.name_any(), &crd)
@@ -525,6 +564,7 @@ async fn settle(
 /// `retainPrevious`, so that rolling back needs no new ReplicaSet, then deletes it with its
 /// autoscaler, budget and Service, and records when in the status. A loser that runs again
 /// (another release brought it back) is not touched.
+#[allow(clippy::too_many_arguments)]
 async fn retire(
     release: &Release,
     ns: &str,
@@ -532,6 +572,7 @@ async fn retire(
     st: &Status,
     apps: &[Application],
     now: Millis,
+    retain: Option<Millis>,
     ctx: &Context,
 ) -> Result<Action, Error> {
     if prior.retired.is_some() {
@@ -539,7 +580,8 @@ async fn retire(
     }
     // The engine notes the step that finished the release; `since` is the fallback.
     let ended = st.history.last().map_or(st.since, |(t, _)| *t);
-    if let Err(left) = retention_due(ended, retain_for(apps), now) {
+    let retain = retain.unwrap_or_else(|| retain_for(apps));
+    if let Err(left) = retention_due(ended, retain, now) {
         return Ok(Action::requeue(Duration::from_millis(left)));
     }
     let mut notes = Vec::new();
@@ -561,11 +603,15 @@ async fn retire(
         ctx.cluster.delete_version(ns, loser).await?;
         notes.push(format!("deleted {loser}"));
     }
-    let why = format!(
-        "{} after the {} kept for rollback",
-        notes.join(", "),
-        berth_release::fmt_ms(retain_for(apps))
-    );
+    let why = if retain == 0 {
+        format!("{}: the Release was deleted", notes.join(", "))
+    } else {
+        format!(
+            "{} after the {} kept for rollback",
+            notes.join(", "),
+            berth_release::fmt_ms(retain)
+        )
+    };
     let mut status = prior.clone();
     status.retired = Some(format_time(now));
     status.history.push(HistoryEntry {

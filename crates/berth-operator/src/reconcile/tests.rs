@@ -250,6 +250,8 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
             format!("PATCH {DEPLOYMENTS}/web-2-0-0"),
             format!("PATCH {HPAS}/web-2-0-0"),
             format!("PATCH {PDBS}/web-2-0-0"),
+            // The finalizer: deleting the Release from now on rolls it back first.
+            format!("PATCH {RELEASES}/web-2"),
             // The status (with the totals) before any count moves.
             format!("PATCH {RELEASES}/web-2/status"),
             // Autoscalers pinned, then the new version grown to group 1's share, as
@@ -283,21 +285,26 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
     assert_eq!(seen[7].body["kind"], "PodDisruptionBudget");
 
     // Each autoscaler pinned to its version's count so it cannot undo the group.
-    assert_apply(&seen[9], "berth-release");
+    assert_apply(&seen[10], "berth-release");
     assert_eq!(
-        seen[9].body["spec"],
+        seen[10].body["spec"],
         json!({"minReplicas": 2, "maxReplicas": 2})
     );
     assert_eq!(
-        seen[10].body["spec"],
+        seen[11].body["spec"],
         json!({"minReplicas": 8, "maxReplicas": 8})
     );
     // Group 1 of 4 of 8 replicas: ceil(8·1/4) = 2 new pods, the old 8 untouched (surge-first).
-    let grow = &seen[11];
+    let grow = &seen[12];
     assert_apply(grow, "berth-release");
     assert_eq!(grow.body["spec"], json!({"replicas": 2}));
 
-    let status = &seen[8];
+    assert_apply(&seen[8], "berth");
+    assert_eq!(
+        seen[8].body["metadata"],
+        json!({"name": "web-2", "finalizers": ["berth.dev/release"]})
+    );
+    let status = &seen[9];
     assert_apply(status, "berth");
     assert_eq!(status.body["kind"], "Release");
     assert_eq!(status.body["status"]["phase"], "Progressing");
@@ -314,7 +321,7 @@ async fn first_reconcile_creates_the_new_deployment_at_zero_by_server_side_apply
     );
     assert_eq!(status.body["status"]["observedGeneration"], 1);
 
-    let event = &seen[12];
+    let event = &seen[13];
     assert_eq!(event.body["reason"], "Progressing");
     assert_eq!(event.body["regarding"]["kind"], "Release");
     assert!(
@@ -1240,4 +1247,73 @@ async fn another_apps_ingress_named_like_a_canary_is_never_deleted() {
         backend(&stored(&store, &format!("{INGRESSES}/web")).expect("Ingress")),
         "web"
     );
+}
+
+/// Marks the stored Release deleted (as the API server does when it has finalizers).
+fn delete_release(store: &Shared) {
+    let mut s = store.lock().expect("lock");
+    let r = s
+        .objects
+        .get_mut(&format!("{RELEASES}/web-2"))
+        .expect("release");
+    r["metadata"]["deletionTimestamp"] = json!("2026-11-24T14:02:00Z");
+}
+
+#[tokio::test]
+async fn deleting_a_release_under_way_rolls_it_back_before_the_object_goes() {
+    let store = world(release(spec(json!({})), None), &[deployment("1.0.0", 8, 8)]);
+    // Into group 2's surge: old 6, new 4.
+    for t in [0, 30_000, 60_000, 61_000] {
+        run(&store, T0 + t).await;
+        settle(&store);
+    }
+    assert_eq!(
+        stored_release(&store).metadata.finalizers,
+        Some(vec!["berth.dev/release".to_string()])
+    );
+    delete_release(&store);
+    take_seen(&store);
+
+    run(&store, T0 + 90_000).await;
+    let seen = take_seen(&store);
+    // Rolled back like `spec.rollback`: the old version to full strength at once.
+    assert_eq!(
+        patches_to(&seen, &format!("{DEPLOYMENTS}/web-1-0-0"))[0].body["spec"],
+        json!({"replicas": 8})
+    );
+    assert_eq!(
+        patches_to(&seen, &format!("{RELEASES}/web-2/status"))[0].body["status"]["phase"],
+        "RollingBack"
+    );
+    assert!(stored_release(&store).metadata.finalizers.is_some());
+
+    // Old pods ready: the new version goes to zero, the release is rolled back, then the
+    // version kept for a rollback is deleted at once and the finalizer comes off.
+    for t in [120_000, 121_000, 122_000] {
+        settle(&store);
+        run(&store, T0 + t).await;
+    }
+    let st = stored_release(&store);
+    assert_eq!(
+        st.status.as_ref().and_then(|s| s.phase),
+        Some(crate::release_crd::ReleasePhase::RolledBack)
+    );
+    assert_eq!(st.metadata.finalizers, Some(vec![]));
+    assert!(stored(&store, &format!("{DEPLOYMENTS}/web-2-0-0")).is_none());
+    assert!(stored(&store, &format!("{DEPLOYMENTS}/web-1-0-0")).is_some());
+}
+
+#[tokio::test]
+async fn deleting_a_succeeded_release_keeps_the_new_version_and_drops_the_old_at_once() {
+    let mut r = succeeded_release();
+    r["metadata"]["finalizers"] = json!(["berth.dev/release"]);
+    let store = world(r, &[deployment("1.0.0", 0, 0), deployment("2.0.0", 8, 8)]);
+    delete_release(&store);
+    run(&store, T0 + 60_000).await;
+    let seen = take_seen(&store);
+    // Not rolled back: the new version is untouched.
+    assert!(patches_to(&seen, &format!("{DEPLOYMENTS}/web-2-0-0")).is_empty());
+    assert!(stored(&store, &format!("{DEPLOYMENTS}/web-1-0-0")).is_none());
+    assert!(stored(&store, &format!("{DEPLOYMENTS}/web-2-0-0")).is_some());
+    assert_eq!(stored_release(&store).metadata.finalizers, Some(vec![]));
 }
