@@ -81,13 +81,14 @@ fn cluster_role() -> Value {
             {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list", "watch", "create", "patch", "delete"]},
             // Canary routing: one Service per version, the app's Ingress pointed at the old
             // version and a canary Ingress, deleted when the release ends.
-            {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "create", "patch", "delete"]},
-            {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["get", "create", "patch", "delete"]},
+            {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "list", "create", "patch", "delete"]},
+            {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["get", "list", "create", "patch", "delete"]},
             // Terminating pods count until gone (the Deployment status needs a feature gate).
             {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
-            // The Application controller applies what `berth render` writes.
-            {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "create", "patch"]},
-            {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["get", "create", "patch"]},
+            // The Application controller applies what `berth render` writes, and deletes
+            // what it made and no longer renders (`list` finds it by label).
+            {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list", "create", "patch", "delete"]},
+            {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["get", "list", "create", "patch", "delete"]},
             {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
         ],
     })

@@ -19,9 +19,13 @@
 //!   exists and is finished (rolled back, say), nothing is created again and the status says
 //!   what to do; a version the controller already acted on (`status.actedVersion`) is not
 //!   released again when a Release started by hand moved the app elsewhere since;
+//! - what berth made for the app and no longer renders (an Ingress after `expose` is
+//!   removed, a canary Ingress a release left, a Service of a version gone) is deleted,
+//!   except while a release holds the app; only objects labelled as berth's and the app's;
 //! - the status carries `currentVersion` and two conditions: `Applied` (the rendered objects
 //!   are in place) and `UpToDate` (the running version is `spec.version`).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use berth_model::release::{Release, ReleaseSpec};
@@ -54,6 +58,25 @@ pub struct AppPlan {
     pub up_to_date: (bool, &'static str, String),
     /// The `spec.version` acted on, for the status.
     pub acted_version: Option<String>,
+    /// What berth made for the app and must keep, as (kind, name): what it renders now,
+    /// and a Service per live version. `None` while a release holds the app (nothing is
+    /// pruned then: the release owns the routing).
+    pub keep: Option<BTreeSet<(&'static str, String)>>,
+}
+
+/// Of the objects berth made for an app (`existing`: kind and name of those labelled
+/// `app.kubernetes.io/managed-by: berth` and `berth.dev/app`), those it must delete: not
+/// kept. An Ingress left when `expose` is removed, a canary Ingress left by a release,
+/// a Service of a version that no longer runs.
+pub fn stale(
+    existing: &[(&'static str, String)],
+    keep: &BTreeSet<(&'static str, String)>,
+) -> Vec<(&'static str, String)> {
+    existing
+        .iter()
+        .filter(|(k, n)| !keep.contains(&(*k, n.clone())))
+        .cloned()
+        .collect()
 }
 
 /// The running Deployment of an app: the largest one with replicas (older versions are
@@ -188,12 +211,27 @@ pub fn plan(
             ),
         )
     };
+    let keep = holding.is_none().then(|| {
+        let mut keep: BTreeSet<(&'static str, String)> = rendered
+            .iter()
+            .filter_map(|m| {
+                m.to_json()
+                    .ok()
+                    .map(|j| (m.kind(), crate::cluster::obj_name(&j)))
+            })
+            .collect();
+        for d in live {
+            keep.insert(("Service", d.name_any()));
+        }
+        keep
+    });
     Ok(AppPlan {
         apply,
         release,
         current_version,
         up_to_date,
         acted_version,
+        keep,
     })
 }
 
@@ -308,6 +346,12 @@ async fn reconcile_once(app: &Application, ctx: &Context) -> Result<Action, Erro
     };
     for (kind, obj) in &p.apply {
         ctx.cluster.apply_rendered(&ns, kind, obj).await?;
+    }
+    if let Some(keep) = &p.keep {
+        let existing = ctx.cluster.made_for(&ns, &name).await?;
+        for (kind, obj) in stale(&existing, keep) {
+            ctx.cluster.delete_made(&ns, kind, &obj).await?;
+        }
     }
     if let Some(r) = &p.release {
         match Api::<Release>::namespaced(ctx.cluster.client().clone(), &ns)

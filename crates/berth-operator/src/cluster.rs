@@ -141,6 +141,26 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    /// Listing what berth made for an app failed.
+    #[error("listing the objects berth made for {app}: {source}")]
+    ListMade {
+        /// Application name.
+        app: String,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// Deleting an object berth no longer renders failed.
+    #[error("deleting {kind} {name}, which the Application no longer asks for: {source}")]
+    Prune {
+        /// Object kind.
+        kind: String,
+        /// Object name.
+        name: String,
+        /// Cause.
+        #[source]
+        source: kube::Error,
+    },
     /// berth-render emitted a kind the operator does not know how to apply.
     #[error("cannot apply a {0}: the operator does not know that kind")]
     UnknownKind(String),
@@ -315,6 +335,100 @@ impl Cluster {
             name,
             source,
         })
+    }
+
+    /// The app-level objects berth made for `app` (labelled `berth.dev/app=<app>` and
+    /// `app.kubernetes.io/managed-by=berth`), as (kind, name).
+    pub(crate) async fn made_for(
+        &self,
+        ns: &str,
+        app: &str,
+    ) -> Result<Vec<(&'static str, String)>, Error> {
+        let lp = ListParams::default().labels(&format!(
+            "{}={app},app.kubernetes.io/managed-by=berth",
+            berth_render::APP_LABEL
+        ));
+        let c = &self.client;
+        let err = |source| Error::ListMade {
+            app: app.to_string(),
+            source,
+        };
+        let mut out = Vec::new();
+        let names =
+            |items: Vec<String>, kind: &'static str, out: &mut Vec<(&'static str, String)>| {
+                out.extend(items.into_iter().map(|n| (kind, n)));
+            };
+        let sa = Api::<ServiceAccount>::namespaced(c.clone(), ns)
+            .list(&lp)
+            .await
+            .map_err(err)?;
+        names(
+            sa.items.iter().map(|o| o.name_any()).collect(),
+            "ServiceAccount",
+            &mut out,
+        );
+        let svc = Api::<Service>::namespaced(c.clone(), ns)
+            .list(&lp)
+            .await
+            .map_err(err)?;
+        names(
+            svc.items.iter().map(|o| o.name_any()).collect(),
+            "Service",
+            &mut out,
+        );
+        let np = Api::<NetworkPolicy>::namespaced(c.clone(), ns)
+            .list(&lp)
+            .await
+            .map_err(err)?;
+        names(
+            np.items.iter().map(|o| o.name_any()).collect(),
+            "NetworkPolicy",
+            &mut out,
+        );
+        let ing = Api::<Ingress>::namespaced(c.clone(), ns)
+            .list(&lp)
+            .await
+            .map_err(err)?;
+        names(
+            ing.items.iter().map(|o| o.name_any()).collect(),
+            "Ingress",
+            &mut out,
+        );
+        Ok(out)
+    }
+
+    /// Deletes one object [`Cluster::made_for`] listed; one already gone is fine.
+    pub(crate) async fn delete_made(&self, ns: &str, kind: &str, name: &str) -> Result<(), Error> {
+        let c = self.client.clone();
+        let dp = DeleteParams::default();
+        let done = match kind {
+            "ServiceAccount" => Api::<ServiceAccount>::namespaced(c, ns)
+                .delete(name, &dp)
+                .await
+                .map(drop),
+            "Service" => Api::<Service>::namespaced(c, ns)
+                .delete(name, &dp)
+                .await
+                .map(drop),
+            "NetworkPolicy" => Api::<NetworkPolicy>::namespaced(c, ns)
+                .delete(name, &dp)
+                .await
+                .map(drop),
+            "Ingress" => Api::<Ingress>::namespaced(c, ns)
+                .delete(name, &dp)
+                .await
+                .map(drop),
+            other => return Err(Error::UnknownKind(other.to_string())),
+        };
+        match done {
+            Ok(()) => Ok(()),
+            Err(kube::Error::Api(ae)) if ae.code == 404 => Ok(()),
+            Err(source) => Err(Error::Prune {
+                kind: kind.to_string(),
+                name: name.to_string(),
+                source,
+            }),
+        }
     }
 
     /// Writes an Application's status (server-side apply on the status subresource).

@@ -44,7 +44,10 @@ fn merge(into: &mut Value, from: &Value) {
 }
 
 fn labels_match(obj: &Value, selector: &str) -> bool {
-    let selector = selector.replace("%2F", "/").replace("%3D", "=");
+    let selector = selector
+        .replace("%2F", "/")
+        .replace("%3D", "=")
+        .replace("%2C", ",");
     selector.split(',').filter(|kv| !kv.is_empty()).all(|kv| {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
         obj["metadata"]["labels"][k] == v

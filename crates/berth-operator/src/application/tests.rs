@@ -329,3 +329,55 @@ async fn a_release_started_by_hand_is_not_undone_until_spec_version_changes() {
     assert_eq!(post.body["spec"]["version"], "3.0.0");
     assert_eq!(app_status(&seen)["actedVersion"], "3.0.0");
 }
+
+#[tokio::test]
+async fn what_berth_no_longer_renders_is_deleted_and_nothing_else() {
+    // `expose` was removed; a release left a canary Ingress; version 0.9.0 is gone but its
+    // Service stayed; a Service someone made by hand carries the app label only.
+    let mut a = app("1.0.0", false);
+    a["spec"].as_object_mut().expect("spec").remove("expose");
+    let store = world(a, &[deployment("1.0.0", 8)], &[]);
+    let owned = json!({"berth.dev/app": "web", "app.kubernetes.io/managed-by": "berth"});
+    {
+        let mut s = store.lock().expect("lock");
+        for (path, name, labels) in [
+            (
+                "apis/networking.k8s.io/v1/namespaces/shop/ingresses",
+                "web",
+                &owned,
+            ),
+            (
+                "apis/networking.k8s.io/v1/namespaces/shop/ingresses",
+                "web-canary",
+                &owned,
+            ),
+            ("api/v1/namespaces/shop/services", "web-0-9-0", &owned),
+            ("api/v1/namespaces/shop/services", "web-1-0-0", &owned),
+            (
+                "api/v1/namespaces/shop/services",
+                "web-debug",
+                &json!({"berth.dev/app": "web"}),
+            ),
+        ] {
+            s.objects.insert(
+                format!("/{path}/{name}"),
+                json!({"metadata": {"name": name, "namespace": NS, "labels": labels}}),
+            );
+        }
+    }
+    let seen = run(&store).await;
+    let mut deleted: Vec<&str> = seen
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path.as_str())
+        .collect();
+    deleted.sort_unstable();
+    assert_eq!(
+        deleted,
+        [
+            "/api/v1/namespaces/shop/services/web-0-9-0",
+            "/apis/networking.k8s.io/v1/namespaces/shop/ingresses/web",
+            "/apis/networking.k8s.io/v1/namespaces/shop/ingresses/web-canary",
+        ]
+    );
+}
