@@ -233,7 +233,12 @@ impl Sim {
             }
             found
         };
-        if let Some(a) = app {
+        // A berth per-version Service (rendered for canary routing) is a backend the ingress
+        // picks, not a second front door: the app's traffic goes through its own Service.
+        let per_version = selector.contains_key(berth_render::VERSION_LABEL);
+        if let Some(a) = app
+            && !per_version
+        {
             self.apps[a].svcs.push(id);
         }
         if !selector.is_empty() {
@@ -263,6 +268,7 @@ impl Sim {
             accounted: 0,
             arrivals: 0,
             next_arrival: 0.0,
+            split: None,
         });
     }
 

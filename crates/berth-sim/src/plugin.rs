@@ -61,6 +61,16 @@ pub enum Command {
         /// `maxReplicas`.
         max: i32,
     },
+    /// Split a Service's traffic at the ingress in front of it, as ingress-nginx's canary
+    /// weight does: `percent` of requests to Deployment `new`'s pods; `None` for no split.
+    Route {
+        /// Namespace.
+        namespace: String,
+        /// The Service (the app's, over every version).
+        service: String,
+        /// The new version's Deployment and its percent of the requests.
+        split: Option<(String, u32)>,
+    },
     /// Record an Event with the controller's reason.
     Event {
         /// Upstream-style reason.
@@ -275,6 +285,20 @@ impl Sim {
                 Some(d) => self.delete_deployment(d),
                 None => self.refused(who, format!("deployment {namespace}/{name} not found")),
             },
+            Command::Route {
+                namespace,
+                service,
+                split,
+            } => {
+                let found = self
+                    .svcs
+                    .iter()
+                    .position(|v| v.meta.namespace == namespace && v.meta.name == service);
+                match found {
+                    Some(s) => self.set_split(s, split),
+                    None => self.refused(who, format!("service {namespace}/{service} not found")),
+                }
+            }
             Command::Event { reason, message } => {
                 self.event(false, &reason, who.to_string(), None, message);
             }

@@ -3,12 +3,17 @@
 //! new version's objects as `berth render` writes them, and writing the counts the pure
 //! engine decides.
 //!
+//! An Application with `release.canary` has its Service's traffic split as ingress-nginx's
+//! canary weight would split it (`berth_release::canary_weights`), back at rest at the end.
+//!
 //! While a release runs, each version's HorizontalPodAutoscaler is pinned to the count the
 //! engine gives that version (min = max), so the autoscaler cannot undo a group; when the
 //! release succeeds the new version's autoscaler gets the app's own bounds back and the
 //! old version stays at zero replicas, kept for an instant rollback.
 
-use berth_release::{Decision, Gate, Phase, Plan, Request, Status, View, decide, targets};
+use berth_release::{
+    Decision, Gate, Phase, Plan, Request, Status, View, canary_weights, decide, targets,
+};
 
 use crate::plugin::{Command, Controller, DeploymentView, Reconcile};
 use crate::time::Millis;
@@ -29,6 +34,10 @@ pub struct ReleaseRun {
     last_reason: String,
     name: String,
     refused: bool,
+    /// Canary routing: the Application's group-1 slice (`Some(None)`: routing without one).
+    canary: Option<Option<u32>>,
+    /// The split last asked for.
+    routed: Option<Option<(String, u32)>>,
 }
 
 impl ReleaseRun {
@@ -59,6 +68,8 @@ impl ReleaseRun {
             last_reason: String::new(),
             name: format!("release/{app}-{version}"),
             refused: false,
+            canary: None,
+            routed: None,
         }
     }
 
@@ -99,6 +110,12 @@ impl ReleaseRun {
             .map_err(|e| e.to_string())?;
         self.bounds = (r.min_replicas, r.max_replicas);
         self.budget = Some(r.budget);
+        self.canary = app
+            .spec
+            .release
+            .canary
+            .as_ref()
+            .map(|c| c.weight.and_then(|w| u32::try_from(w).ok()));
         let manifests =
             berth_render::render(app, Some(&self.version)).map_err(|e| e.to_string())?;
         let mut cmds = Vec::new();
@@ -250,6 +267,20 @@ impl Controller for ReleaseRun {
                 min,
                 max,
             });
+        }
+        // Canary routing as the operator does it: the split follows the ready groups, and
+        // the ingress is back at rest (no split) once the release has ended.
+        if let Some(first) = self.canary {
+            let weight = canary_weights(&v, &status, &self.plan, first)[0];
+            let split = (!finished).then(|| (new_name.clone(), weight));
+            if self.routed.as_ref() != Some(&split) {
+                self.routed = Some(split.clone());
+                out.commands.push(Command::Route {
+                    namespace: self.namespace.clone(),
+                    service: self.app.clone(),
+                    split,
+                });
+            }
         }
         let what = match status.phase {
             Phase::Succeeded => "ReleaseSucceeded",

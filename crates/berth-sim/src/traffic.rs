@@ -107,8 +107,32 @@ impl Sim {
             .unwrap_or(self.sc.lb.slow_start)
     }
 
-    /// A backend's weight at the balancer: nginx's `slow_start` ramp, in quarter steps.
+    /// A backend's weight at the balancer: nginx's `slow_start` ramp, in quarter steps,
+    /// and, under a canary split, its version's share spread over that version's backends.
+    /// With one version's backends only, they take everything: ingress-nginx sends a
+    /// canary's share to the main backend when the canary has no endpoint.
     pub(crate) fn weight(&self, s: SvcId, p: PodId) -> f64 {
+        let base = self.ramp(s, p);
+        let Some((new, fraction)) = &self.svcs[s].split else {
+            return base;
+        };
+        let is_new = |q: PodId| self.deployment_of(q).is_some_and(|d| d == new.as_str());
+        let mine = is_new(p);
+        let group: f64 = self.svcs[s]
+            .lb
+            .iter()
+            .filter(|&&q| is_new(q) == mine)
+            .map(|&q| self.ramp(s, q))
+            .sum();
+        let share = if mine { *fraction } else { 1.0 - fraction };
+        if group <= 0.0 {
+            return base;
+        }
+        base * share / group
+    }
+
+    /// nginx's `slow_start` ramp, in quarter steps.
+    fn ramp(&self, s: SvcId, p: PodId) -> f64 {
         let slow = self.slow_start(s);
         if slow == 0 {
             return 1.0;
@@ -116,6 +140,41 @@ impl Sim {
         match self.svcs[s].joined.get(&p) {
             Some(&j) if self.now < j + slow => ((self.now - j) * 4 / slow + 1) as f64 / 4.0,
             _ => 1.0,
+        }
+    }
+
+    /// The Deployment a pod belongs to (through its ReplicaSet).
+    pub(crate) fn deployment_of(&self, p: PodId) -> Option<&str> {
+        let rs = self.pods[p].rs?;
+        Some(self.deps[self.rss[rs].dep].meta.name.as_str())
+    }
+
+    /// Requests per second each Deployment of `app` gets now, by Deployment name.
+    pub fn version_rates(&self, app: &str) -> Vec<(String, f64)> {
+        let mut out: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+        for (p, pod) in self.pods.iter().enumerate() {
+            if pod.removed || self.apps[pod.app].name != app {
+                continue;
+            }
+            if let Some(d) = self.deployment_of(p) {
+                *out.entry(d.to_string()).or_insert(0.0) += self.backend_rate(p);
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// Sets (or, with `None`, removes) the canary split of Service `s`: `percent` of its
+    /// requests to Deployment `new`'s pods.
+    pub(crate) fn set_split(&mut self, s: SvcId, split: Option<(String, u32)>) {
+        let split = split.map(|(d, pct)| (d, f64::from(pct.min(100)) / 100.0));
+        if self.svcs[s].split == split {
+            return;
+        }
+        self.account(s);
+        self.svcs[s].split = split;
+        let lb = self.svcs[s].lb.clone();
+        for &p in lb.iter() {
+            self.reassess(p);
         }
     }
 

@@ -395,6 +395,9 @@ pub struct Svc {
     pub arrivals: u32,
     /// Per-request traffic: when the next request arrives, in fractional milliseconds.
     pub next_arrival: f64,
+    /// A canary split at the ingress in front of it (ingress-nginx canary weight): the
+    /// fraction of requests for the new version's Deployment, the rest for the others.
+    pub split: Option<(String, f64)>,
 }
 
 /// A PodDisruptionBudget.
@@ -470,7 +473,7 @@ pub struct App {
     pub behaviour: crate::scenario::Behaviour,
     /// Its Deployments (one per version).
     pub deps: Vec<DepId>,
-    /// Its Services.
+    /// The Services its traffic goes through (not berth's per-version Services).
     pub svcs: Vec<SvcId>,
     /// Counters.
     pub stats: AppStats,

@@ -647,3 +647,81 @@ spec:
         "berth-init's delay is the drain the kubelet model runs"
     );
 }
+
+/// The catalog app of `grouped-release.yaml`, exposed, with a cookie canary and a 5% slice.
+fn canary_catalog() -> String {
+    let text = std::fs::read_to_string(examples().join("catalog.yaml")).expect("catalog");
+    text.replace(
+        "  release:\n    groups: 4",
+        "  expose: {host: catalog.example.com}\n  release:\n    canary: {cookie: canary, weight: 5}\n    groups: 4",
+    )
+}
+
+#[test]
+fn canary_traffic_takes_the_slice_then_each_groups_share_and_leaves_at_once_on_rollback() {
+    let scenario = "apiVersion: berth.dev/v1alpha1
+kind: Scenario
+metadata: {name: canary}
+spec:
+  duration: 10m
+  cluster: {zones: 2, switches: 4, hostsPerSwitch: 5, node: {cpu: \"16\", memory: 64Gi}}
+  workloads: [catalog.yaml]
+  apps:
+    catalog: {startTime: 4s..8s, readyTime: 2s, requestTime: 100ms, requestsPerSecond: 2000}
+  timeline:
+    - at: 1m
+      release: {app: catalog, version: \"2.0.0\"}
+    - at: 4m30s
+      rollback: catalog
+";
+    let catalog = canary_catalog();
+    let read = |f: &str| {
+        if f == "catalog.yaml" {
+            Ok(catalog.clone())
+        } else {
+            Err(format!("no file {f}"))
+        }
+    };
+    let sc = load_scenario("inline.yaml", scenario, &read).unwrap_or_else(|d| {
+        panic!(
+            "{}",
+            d.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    let mut sim = Sim::new(sc).expect("starts");
+    let share = |sim: &Sim| -> f64 {
+        let rates = sim.version_rates("catalog");
+        let total: f64 = rates.iter().map(|(_, r)| r).sum();
+        let new: f64 = rates
+            .iter()
+            .filter(|(d, _)| d == "catalog-2-0-0")
+            .map(|(_, r)| r)
+            .sum();
+        new / total
+    };
+    // Group 1's 10 pods are up well within a minute; its gate holds for a minute.
+    sim.run_until(110_000);
+    let s = share(&sim);
+    assert!(
+        (s - 0.05).abs() < 1e-6,
+        "group 1 takes the 5% slice, not its 25%: {s}"
+    );
+    // Group 2 done (20 of 40 pods): half the traffic.
+    sim.run_until(200_000);
+    let s = share(&sim);
+    assert!((s - 0.5).abs() < 1e-6, "group 2: {s}");
+    // Rolled back at 4m30s: the old version is whole again within seconds and takes it all.
+    sim.run_until(300_000);
+    assert!(share(&sim) < 1e-9, "after the rollback: {}", share(&sim));
+    let report = sim.finish();
+    let catalog = report
+        .apps
+        .iter()
+        .find(|a| a.name == "catalog")
+        .expect("catalog");
+    assert!(catalog.requests > 500_000, "{}", catalog.requests);
+    assert_eq!(catalog.failed, 0, "no request lost");
+}
