@@ -275,6 +275,13 @@ impl Controller for ReleaseRun {
             let split = (!finished).then(|| (new_name.clone(), weight));
             if self.routed.as_ref() != Some(&split) {
                 self.routed = Some(split.clone());
+                out.commands.push(Command::Event {
+                    reason: "CanaryWeight".into(),
+                    message: match &split {
+                        Some((d, w)) => format!("{}: {w}% of requests to {d}", self.app),
+                        None => format!("{}: traffic at rest, no canary split", self.app),
+                    },
+                });
                 out.commands.push(Command::Route {
                     namespace: self.namespace.clone(),
                     service: self.app.clone(),
