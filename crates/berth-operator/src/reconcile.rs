@@ -371,7 +371,14 @@ async fn pass(
         metrics: metric_verdict(spec, started.as_ref(), &ctx.prometheus).await,
         request: request_for(spec, started.as_ref()),
     };
-    let before = started.unwrap_or_else(|| Status::start(&view, &plan, now));
+    let mut before = started.unwrap_or_else(|| Status::start(&view, &plan, now));
+    if before.phase == Phase::Succeeded && view.request == berth_release::Request::Rollback {
+        // The winner may have autoscaled since the release: the old version comes back at
+        // today's size, not the size recorded then (the status carries it from here on).
+        for (total, a) in before.totals.iter_mut().zip(&view.apps) {
+            *total = (*total).max(a.new.replicas);
+        }
+    }
     let Decision {
         commands,
         status,

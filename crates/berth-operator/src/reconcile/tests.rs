@@ -1317,3 +1317,21 @@ async fn deleting_a_succeeded_release_keeps_the_new_version_and_drops_the_old_at
     assert!(stored(&store, &format!("{DEPLOYMENTS}/web-2-0-0")).is_some());
     assert_eq!(stored_release(&store).metadata.finalizers, Some(vec![]));
 }
+
+#[tokio::test]
+async fn rolling_back_a_succeeded_release_brings_the_old_version_back_at_todays_size() {
+    let mut r = succeeded_release();
+    r["spec"]["rollback"] = json!(true);
+    r["status"]["settled"] = json!("2026-11-24T14:00:05Z");
+    // Released at 8; the autoscaler has taken the new version to 12 since.
+    let store = world(r, &[deployment("1.0.0", 0, 0), deployment("2.0.0", 12, 12)]);
+    run(&store, T0 + 3_600_000).await;
+    let seen = take_seen(&store);
+    assert_eq!(
+        patches_to(&seen, &format!("{DEPLOYMENTS}/web-1-0-0"))[0].body["spec"],
+        json!({"replicas": 12})
+    );
+    let status = patches_to(&seen, &format!("{RELEASES}/web-2/status"));
+    assert_eq!(status[0].body["status"]["phase"], "RollingBack");
+    assert_eq!(status[0].body["status"]["totals"], json!([12]));
+}
