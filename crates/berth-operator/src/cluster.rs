@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Pod, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 
@@ -286,6 +286,24 @@ impl Cluster {
             })
     }
 
+    /// The API of one kind `berth render` writes (names from k8s-openapi's types, so the
+    /// paths are exactly the typed ones); `UnknownKind` for any other.
+    fn rendered_api(&self, ns: &str, kind: &str) -> Result<Api<DynamicObject>, Error> {
+        let ar = match kind {
+            "ServiceAccount" => ApiResource::erase::<ServiceAccount>(&()),
+            "Service" => ApiResource::erase::<Service>(&()),
+            "NetworkPolicy" => ApiResource::erase::<NetworkPolicy>(&()),
+            "Ingress" => ApiResource::erase::<Ingress>(&()),
+            "Deployment" => ApiResource::erase::<Deployment>(&()),
+            "HorizontalPodAutoscaler" => ApiResource::erase::<HorizontalPodAutoscaler>(&()),
+            "PodDisruptionBudget" => ApiResource::erase::<PodDisruptionBudget>(&()),
+            // berth-render emits only the kinds above; a new one must be added here.
+            other => return Err(Error::UnknownKind(other.to_string())),
+        };
+        Ok(Api::namespaced_with(self.client.clone(), ns, &ar))
+    }
+
+    /// Applies one object `berth render` wrote, as field manager `berth`.
     pub(crate) async fn apply_rendered(
         &self,
         ns: &str,
@@ -293,48 +311,19 @@ impl Cluster {
         obj: &Value,
     ) -> Result<(), Error> {
         let name = obj_name(obj);
-        let pp = PatchParams::apply(FIELD_MANAGER).force();
-        let patch = Patch::Apply(obj);
-        let c = self.client.clone();
-        let done = match kind {
-            "ServiceAccount" => Api::<ServiceAccount>::namespaced(c, ns)
-                .patch(&name, &pp, &patch)
-                .await
-                .map(drop),
-            "Service" => Api::<Service>::namespaced(c, ns)
-                .patch(&name, &pp, &patch)
-                .await
-                .map(drop),
-            "NetworkPolicy" => Api::<NetworkPolicy>::namespaced(c, ns)
-                .patch(&name, &pp, &patch)
-                .await
-                .map(drop),
-            "Ingress" => Api::<Ingress>::namespaced(c, ns)
-                .patch(&name, &pp, &patch)
-                .await
-                .map(drop),
-            "Deployment" => Api::<Deployment>::namespaced(c, ns)
-                .patch(&name, &pp, &patch)
-                .await
-                .map(drop),
-            "HorizontalPodAutoscaler" => Api::<HorizontalPodAutoscaler>::namespaced(c, ns)
-                .patch(&name, &pp, &patch)
-                .await
-                .map(drop),
-            "PodDisruptionBudget" => Api::<PodDisruptionBudget>::namespaced(c, ns)
-                .patch(&name, &pp, &patch)
-                .await
-                .map(drop),
-            // berth-render emits only the kinds above; a new one must be added here.
-            other => {
-                return Err(Error::UnknownKind(other.to_string()));
-            }
-        };
-        done.map_err(|source| Error::Create {
-            kind: kind.to_string(),
-            name,
-            source,
-        })
+        self.rendered_api(ns, kind)?
+            .patch(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(obj),
+            )
+            .await
+            .map(drop)
+            .map_err(|source| Error::Create {
+                kind: kind.to_string(),
+                name,
+                source,
+            })
     }
 
     /// The app-level objects berth made for `app` (labelled `berth.dev/app=<app>` and
@@ -348,80 +337,30 @@ impl Cluster {
             "{}={app},app.kubernetes.io/managed-by=berth",
             berth_render::APP_LABEL
         ));
-        let c = &self.client;
-        let err = |source| Error::ListMade {
-            app: app.to_string(),
-            source,
-        };
         let mut out = Vec::new();
-        let names =
-            |items: Vec<String>, kind: &'static str, out: &mut Vec<(&'static str, String)>| {
-                out.extend(items.into_iter().map(|n| (kind, n)));
-            };
-        let sa = Api::<ServiceAccount>::namespaced(c.clone(), ns)
-            .list(&lp)
-            .await
-            .map_err(err)?;
-        names(
-            sa.items.iter().map(|o| o.name_any()).collect(),
-            "ServiceAccount",
-            &mut out,
-        );
-        let svc = Api::<Service>::namespaced(c.clone(), ns)
-            .list(&lp)
-            .await
-            .map_err(err)?;
-        names(
-            svc.items.iter().map(|o| o.name_any()).collect(),
-            "Service",
-            &mut out,
-        );
-        let np = Api::<NetworkPolicy>::namespaced(c.clone(), ns)
-            .list(&lp)
-            .await
-            .map_err(err)?;
-        names(
-            np.items.iter().map(|o| o.name_any()).collect(),
-            "NetworkPolicy",
-            &mut out,
-        );
-        let ing = Api::<Ingress>::namespaced(c.clone(), ns)
-            .list(&lp)
-            .await
-            .map_err(err)?;
-        names(
-            ing.items.iter().map(|o| o.name_any()).collect(),
-            "Ingress",
-            &mut out,
-        );
+        for kind in ["ServiceAccount", "Service", "NetworkPolicy", "Ingress"] {
+            let items = self
+                .rendered_api(ns, kind)?
+                .list(&lp)
+                .await
+                .map_err(|source| Error::ListMade {
+                    app: app.to_string(),
+                    source,
+                })?
+                .items;
+            out.extend(items.iter().map(|o| (kind, o.name_any())));
+        }
         Ok(out)
     }
 
     /// Deletes one object [`Cluster::made_for`] listed; one already gone is fine.
     pub(crate) async fn delete_made(&self, ns: &str, kind: &str, name: &str) -> Result<(), Error> {
-        let c = self.client.clone();
-        let dp = DeleteParams::default();
-        let done = match kind {
-            "ServiceAccount" => Api::<ServiceAccount>::namespaced(c, ns)
-                .delete(name, &dp)
-                .await
-                .map(drop),
-            "Service" => Api::<Service>::namespaced(c, ns)
-                .delete(name, &dp)
-                .await
-                .map(drop),
-            "NetworkPolicy" => Api::<NetworkPolicy>::namespaced(c, ns)
-                .delete(name, &dp)
-                .await
-                .map(drop),
-            "Ingress" => Api::<Ingress>::namespaced(c, ns)
-                .delete(name, &dp)
-                .await
-                .map(drop),
-            other => return Err(Error::UnknownKind(other.to_string())),
-        };
-        match done {
-            Ok(()) => Ok(()),
+        match self
+            .rendered_api(ns, kind)?
+            .delete(name, &DeleteParams::default())
+            .await
+        {
+            Ok(_) => Ok(()),
             Err(kube::Error::Api(ae)) if ae.code == 404 => Ok(()),
             Err(source) => Err(Error::Prune {
                 kind: kind.to_string(),
