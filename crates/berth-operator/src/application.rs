@@ -107,12 +107,19 @@ pub fn plan(
     let holding = releases
         .iter()
         .find(|r| r.spec.apps.contains(&name) && !crate::verbs::finished(r));
-    let target = rendered
+    // Each rendered object as (kind, name, JSON), converted once.
+    let objects = rendered
         .iter()
-        .find(|m| m.kind() == "Deployment")
-        .map(|m| m.to_json().map(|j| crate::cluster::obj_name(&j)))
-        .transpose()
-        .map_err(|e| e.to_string())?
+        .map(|m| {
+            m.to_json()
+                .map(|j| (m.kind(), crate::cluster::obj_name(&j), j))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let target = objects
+        .iter()
+        .find(|(kind, _, _)| *kind == "Deployment")
+        .map(|(_, n, _)| n.clone())
         .unwrap_or_default();
     let run = running(live);
     let fresh = live.is_empty();
@@ -120,22 +127,19 @@ pub fn plan(
     let canary = app.spec.release.canary.is_some();
 
     let mut apply = Vec::new();
-    for m in rendered {
-        let kind = m.kind();
+    for (kind, obj_name, obj) in &objects {
         let per_version = matches!(
-            kind,
+            *kind,
             "Deployment" | "HorizontalPodAutoscaler" | "PodDisruptionBudget"
-        ) || (kind == "Service"
-            && m.to_json()
-                .is_ok_and(|j| crate::cluster::obj_name(&j) == target));
+        ) || (*kind == "Service" && *obj_name == target);
         if per_version {
             if holding.is_some() || !(fresh || on_target) {
                 continue;
             }
-        } else if kind == "Ingress" && canary && holding.is_some() {
+        } else if *kind == "Ingress" && canary && holding.is_some() {
             continue;
         }
-        apply.push((kind, m.to_json().map_err(|e| e.to_string())?));
+        apply.push((*kind, obj.clone()));
     }
 
     let release_name = format!("{name}-{}", berth_model::version_key(&name, &version));
@@ -212,14 +216,8 @@ pub fn plan(
         )
     };
     let keep = holding.is_none().then(|| {
-        let mut keep: BTreeSet<(&'static str, String)> = rendered
-            .iter()
-            .filter_map(|m| {
-                m.to_json()
-                    .ok()
-                    .map(|j| (m.kind(), crate::cluster::obj_name(&j)))
-            })
-            .collect();
+        let mut keep: BTreeSet<(&'static str, String)> =
+            objects.iter().map(|(k, n, _)| (*k, n.clone())).collect();
         for d in live {
             keep.insert(("Service", d.name_any()));
         }

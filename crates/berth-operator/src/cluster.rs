@@ -377,13 +377,36 @@ impl Cluster {
         name: &str,
         status: &ApplicationStatus,
     ) -> Result<(), Error> {
+        self.apply_status::<Application>(ns, name, status)
+            .await
+            .map_err(|source| Error::WriteAppStatus {
+                name: name.to_string(),
+                source,
+            })
+    }
+
+    /// Applies `status` whole on the status subresource of one of berth's own kinds, as
+    /// `berth`: server-side apply then drops whatever the previous write had and this one
+    /// does not (a condition that no longer applies).
+    async fn apply_status<K>(
+        &self,
+        ns: &str,
+        name: &str,
+        status: &impl serde::Serialize,
+    ) -> Result<(), kube::Error>
+    where
+        K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+    {
         let patch = json!({
-            "apiVersion": "berth.dev/v1alpha1",
-            "kind": "Application",
+            "apiVersion": K::api_version(&()),
+            "kind": K::kind(&()),
             "metadata": {"name": name},
             "status": status,
         });
-        Api::<Application>::namespaced(self.client.clone(), ns)
+        Api::<K>::namespaced(self.client.clone(), ns)
             .patch_status(
                 name,
                 &PatchParams::apply(FIELD_MANAGER).force(),
@@ -391,10 +414,6 @@ impl Cluster {
             )
             .await
             .map(drop)
-            .map_err(|source| Error::WriteAppStatus {
-                name: name.to_string(),
-                source,
-            })
     }
 
     /// Applies one version's Service (created as `berth`, like the rest of a version).
@@ -618,22 +637,8 @@ impl Cluster {
         name: &str,
         status: &ReleaseStatus,
     ) -> Result<(), Error> {
-        // The whole status every time: server-side apply then drops whatever the previous
-        // write had and this one does not (a condition that no longer applies).
-        let patch = json!({
-            "apiVersion": "berth.dev/v1alpha1",
-            "kind": "Release",
-            "metadata": {"name": name},
-            "status": status,
-        });
-        Api::<Release>::namespaced(self.client.clone(), ns)
-            .patch_status(
-                name,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(&patch),
-            )
+        self.apply_status::<Release>(ns, name, status)
             .await
-            .map(drop)
             .map_err(|source| Error::WriteStatus {
                 name: name.to_string(),
                 source,

@@ -31,6 +31,11 @@ fn run_file(name: &str, seed: Option<u64>) -> Report {
 
 /// Runs a scenario given as text, with its workload files in memory.
 fn run_inline(scenario: &str, files: &[(&str, &str)]) -> Report {
+    sim_inline(scenario, files).run()
+}
+
+/// A simulation of a scenario given as text, with its workload files in memory.
+fn sim_inline(scenario: &str, files: &[(&str, &str)]) -> Sim {
     let map: BTreeMap<&str, &str> = files.iter().copied().collect();
     let read = |f: &str| {
         map.get(f)
@@ -46,7 +51,7 @@ fn run_inline(scenario: &str, files: &[(&str, &str)]) -> Report {
                 .join("\n")
         )
     });
-    Sim::new(sc).expect("starts").run()
+    Sim::new(sc).expect("starts")
 }
 
 fn failed_assertions(r: &Report) -> String {
@@ -675,23 +680,7 @@ spec:
       rollback: catalog
 ";
     let catalog = canary_catalog();
-    let read = |f: &str| {
-        if f == "catalog.yaml" {
-            Ok(catalog.clone())
-        } else {
-            Err(format!("no file {f}"))
-        }
-    };
-    let sc = load_scenario("inline.yaml", scenario, &read).unwrap_or_else(|d| {
-        panic!(
-            "{}",
-            d.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    });
-    let mut sim = Sim::new(sc).expect("starts");
+    let mut sim = sim_inline(scenario, &[("catalog.yaml", &catalog)]);
     let share = |sim: &Sim| -> f64 {
         let rates = sim.version_rates("catalog");
         let total: f64 = rates.iter().map(|(_, r)| r).sum();
